@@ -1,0 +1,85 @@
+"""The catalogue of domain events and how each one is numbered and serialised."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+# type → topic. Topics are the second half of a group name (see audiences.py).
+EVENT_TOPICS: dict[str, str] = {
+    "customer.created": "customers",
+    "customer.updated": "customers",
+    "customer.note_added": "customers",
+    "order.created": "orders",
+    "order.updated": "orders",
+    "order.status_changed": "orders",
+    "order.payment_recorded": "orders",
+    "order.shipping_updated": "orders",
+    "inspection.scheduled": "inspections",
+    "inspection.rescheduled": "inspections",
+    "inspection.assigned": "inspections",
+    "inspection.started": "inspections",
+    "inspection.cancelled": "inspections",
+    "inspection.no_show": "inspections",
+    "inspection.completed": "inspections",
+    "stock.changed": "inventory",
+    "stock.low": "alerts",
+    "stock.restored": "alerts",
+    "notification.created": "personal",
+    "user.access_changed": "personal",
+}
+EVENT_TYPES = frozenset(EVENT_TOPICS)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    id: int
+    at: str
+    branch: int | None
+    data: dict[str, Any] = field(default_factory=dict)
+    # Users who get the event on their personal group as well (an inspector's own job,
+    # a notification's recipient); never sent to clients.
+    users: tuple[int, ...] = ()
+
+    @property
+    def topic(self) -> str:
+        return EVENT_TOPICS[self.type]
+
+    def as_message(self) -> dict[str, Any]:
+        payload = asdict(self)
+        payload.pop("users")
+        return payload
+
+
+_local_lock = threading.Lock()
+_local_counter = itertools.count(time.time_ns() // 1_000)
+
+
+def next_event_id() -> int:
+    """A monotonic id: a PostgreSQL sequence shared by every process, or a process counter.
+
+    The embedded default runs a single process, where a counter seeded from the clock
+    keeps ids increasing across restarts.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('realtime_event_id_seq')")
+            return int(cursor.fetchone()[0])
+    with _local_lock:
+        return next(_local_counter)
+
+
+def make_event(type_: str, *, branch_id: int | None, data: dict[str, Any], users: tuple[int, ...] = ()) -> Event:
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"Unknown event type {type_!r}")
+    from django.utils import timezone
+
+    at: datetime = timezone.now()
+    return Event(type=type_, id=next_event_id(), at=at.isoformat(), branch=branch_id, data=data, users=users)

@@ -28,6 +28,7 @@ EVENT_TOPICS: dict[str, str] = {
     "inspection.cancelled": "inspections",
     "inspection.no_show": "inspections",
     "inspection.completed": "inspections",
+    "inspection.order_linked": "inspections",
     "stock.changed": "inventory",
     "stock.low": "alerts",
     "stock.restored": "alerts",

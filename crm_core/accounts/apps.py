@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "crm_core.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from crm_core.accounts import signals  # noqa: F401

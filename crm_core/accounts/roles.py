@@ -16,8 +16,8 @@ def _perms(app_model: str, *actions: str) -> set[str]:
 def _build() -> dict[str, set[str]]:
     read_catalogue = _perms("inventory.product", V) | _perms("inventory.category", V) | _perms("inventory.warehouse", V)
     read_stock = _perms("inventory.stocklevel", V) | _perms("inventory.stockmovement", V)
-    read_customers = _perms("customers.customer", V) | _perms("customers.customercategory", V) | _perms(
-        "customers.customernote", V
+    read_customers = (
+        _perms("customers.customer", V) | _perms("customers.customercategory", V) | _perms("customers.customernote", V)
     )
     read_orders = (
         _perms("orders.order", V)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -88,3 +88,20 @@ def apply_changes(instance: models.Model, values: dict[str, Any], allowed: Itera
             setattr(instance, name, values[name])
             changed.append(name)
     return changed
+
+
+def resolve_branch(actor: Any, branch: Any | None) -> Any:
+    """The branch a new record belongs to: the actor's own, or one an all-branches user picks."""
+    from crm_core.accounts.models import Branch
+
+    if branch is None:
+        if actor.branch_id is None:
+            raise ValidationError({"branch": _("Choose a branch.")})
+        return Branch.objects.get(pk=actor.branch_id)
+    branch_id = branch.pk if isinstance(branch, models.Model) else int(branch)
+    return Branch.objects.visible_to(actor).get(pk=branch_id)
+
+
+def validate_model(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """Field validation with the model's own messages, without the unique-check queries."""
+    instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)

@@ -15,9 +15,7 @@ class CustomerCategory(TimeStampedModel):
     """A price and service tier (e.g. wholesale, VIP) with an optional standing discount."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    discount_percent = models.DecimalField(
-        _("discount %"), max_digits=5, decimal_places=2, default=Decimal("0")
-    )
+    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, default=Decimal("0"))
     description = models.CharField(_("description"), max_length=255, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -74,9 +72,7 @@ class Customer(TimeStampedModel, VersionedModel):
         related_name="customers",
     )
     kind = models.CharField(_("kind"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.INDIVIDUAL)
-    status = models.CharField(
-        _("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
-    )
+    status = models.CharField(_("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
     name = models.CharField(_("name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=32)
     phone_digits = models.CharField(max_length=32, editable=False, db_index=True)

@@ -84,7 +84,9 @@ class Inspection(TimeStampedModel, VersionedModel):
         verbose_name_plural = _("inspections")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=InspectionStatus.values), name="inspection_status_valid"),
-            models.CheckConstraint(condition=Q(scheduled_end__gt=F("scheduled_start")), name="inspection_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(scheduled_end__gt=F("scheduled_start")), name="inspection_end_after_start"
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="inspection_version_positive"),
         ]
         indexes = [
@@ -133,7 +135,9 @@ def inspection_photo_path(instance: InspectionPhoto, filename: str) -> str:
 
 
 class InspectionPhoto(models.Model):
-    inspection = models.ForeignKey(Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="photos")
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="photos"
+    )
     image = models.ImageField(_("photo"), upload_to=inspection_photo_path)
     caption = models.CharField(_("caption"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(

@@ -132,7 +132,9 @@ class StockLevelQuerySet(BranchScopedQuerySet):
 class StockLevel(models.Model):
     """Quantity of one product in one warehouse ("Inventory" in the old system)."""
 
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="stock_levels")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="stock_levels"
+    )
     warehouse = models.ForeignKey(
         Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="stock_levels"
     )
@@ -179,15 +181,18 @@ class StockMovement(models.Model):
     warehouse = models.ForeignKey(
         Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="movements"
     )
-    branch = models.ForeignKey(
-        "accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+"
-    )
+    branch = models.ForeignKey("accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=14, choices=MovementKind.choices)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     balance_after = models.DecimalField(_("balance after"), max_digits=14, decimal_places=3)
     unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=2, null=True, blank=True)
     order = models.ForeignKey(
-        "orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="movements",
     )
     transfer_peer = models.OneToOneField(
         "self", verbose_name=_("other leg"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -53,7 +53,9 @@ class OrderQuerySet(BranchScopedQuerySet):
 
 class Order(TimeStampedModel, VersionedModel):
     number = models.CharField(_("number"), max_length=30, unique=True)
-    branch = models.ForeignKey("accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="orders")
+    branch = models.ForeignKey(
+        "accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="orders"
+    )
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
     )
@@ -113,9 +115,7 @@ class Order(TimeStampedModel, VersionedModel):
             models.Index(fields=["customer", "-created_at"], name="order_customer_recent_idx"),
             models.Index(fields=["branch", "order_date"], name="order_branch_date_idx"),
             models.Index(fields=["order_date"], name="order_date_idx"),
-            models.Index(
-                fields=["branch", "-created_at"], condition=Q(balance__gt=0), name="order_balance_due_idx"
-            ),
+            models.Index(fields=["branch", "-created_at"], condition=Q(balance__gt=0), name="order_balance_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -212,7 +212,9 @@ class ShippingMethod(models.TextChoices):
 
 class ShippingDetails(TimeStampedModel):
     order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="shipping")
-    method = models.CharField(_("method"), max_length=10, choices=ShippingMethod.choices, default=ShippingMethod.DELIVERY)
+    method = models.CharField(
+        _("method"), max_length=10, choices=ShippingMethod.choices, default=ShippingMethod.DELIVERY
+    )
     recipient_name = models.CharField(_("recipient"), max_length=200)
     phone = models.CharField(_("phone"), max_length=32)
     city = models.CharField(_("city"), max_length=80, blank=True)

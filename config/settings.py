@@ -234,6 +234,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Backups ----------------------------------------------------------------------------------
 
 DBBACKUP_CLEANUP_KEEP = env_int("CRM_BACKUP_KEEP", 10, minimum=1)
+# Backup file names carry this instead of the (random, in containers) host name.
+DBBACKUP_HOSTNAME = "crm"
 
 # --- REST framework ---------------------------------------------------------------------------
 
@@ -254,5 +256,10 @@ LOGGING = {
         "handlers": ["console"],
         "level": env_choice("CRM_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
     },
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # dbbackup installs a handler of its own; propagating would print every line twice.
+        "dbbackup": {"propagate": False},
+    },
 }

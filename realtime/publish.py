@@ -11,7 +11,7 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from realtime.audiences import groups_for_event
-from realtime.events import Event, make_event
+from realtime.events import EVENT_TYPES, Event, make_event
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,20 @@ event_published = Signal()
 
 def publish(type_: str, *, branch_id: int | None, data: dict[str, Any], users: tuple[int, ...] = ()) -> None:
     """Broadcast an event once the current transaction commits; nothing on rollback."""
-    transaction.on_commit(lambda: _deliver(make_event(type_, branch_id=branch_id, data=data, users=users)))
+    if type_ not in EVENT_TYPES:
+        # A programming error: refuse it inside the transaction, not after the commit.
+        raise ValueError(f"Unknown event type {type_!r}")
+    transaction.on_commit(lambda: _number_and_deliver(type_, branch_id, data, users))
+
+
+def _number_and_deliver(type_: str, branch_id: int | None, data: dict[str, Any], users: tuple[int, ...]) -> None:
+    # The id is drawn after the commit; failing to draw it must not fail a change already saved.
+    try:
+        event = make_event(type_, branch_id=branch_id, data=data, users=users)
+    except Exception:
+        logger.exception("Could not number %s for branch %s", type_, branch_id)
+        return
+    _deliver(event)
 
 
 def _deliver(event: Event) -> None:

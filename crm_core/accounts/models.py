@@ -137,7 +137,7 @@ class NotificationKind(models.TextChoices):
 
 class NotificationQuerySet(models.QuerySet):
     def visible_to(self, user) -> Self:
-        if user is None or not user.is_authenticated:
+        if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         return self.filter(recipient_id=user.pk)
 

@@ -27,6 +27,7 @@ USER_FIELDS = (
     "department",
     "all_branches",
     "is_active",
+    "is_staff",
     "language",
 )
 # A change to any of these alters what the user may see: their open sockets are closed.
@@ -53,7 +54,7 @@ def branch_update(*, actor: User, branch: Branch, **values: Any) -> Branch:
     require_perm(actor, "accounts.change_branch")
     fields = ("name", "address", "phone", "is_active")
     with transaction.atomic():
-        branch = Branch.objects.select_for_update().get(pk=branch.pk)
+        branch = Branch.objects.visible_to(actor).select_for_update().get(pk=branch.pk)
         before = snapshot(branch, fields)
         changed = apply_changes(branch, values, fields)
         if changed:
@@ -269,3 +270,21 @@ def login_record(*, user: User | None, action: str, ip_address: str | None, user
         actor_repr=str(user) if user is not None else username,
         changes={"username": username} if user is None and username else None,
     )
+
+
+def user_set_language(*, actor: User, language: str) -> User:
+    """Anyone may choose their own interface language; it follows them to every device."""
+    if language not in dict(User._meta.get_field("language").choices):
+        raise ValidationError({"language": _("Choose Arabic or English.")})
+    if actor.language != language:
+        with transaction.atomic():
+            User.objects.filter(pk=actor.pk).update(language=language)
+            log_activity(
+                actor=actor,
+                action="user.language",
+                target=actor,
+                branch_id=actor.branch_id,
+                changes={"language": [actor.language, language]},
+            )
+        actor.language = language
+    return actor

@@ -27,7 +27,8 @@ _LETTERS = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
-_NON_DIGITS = re.compile(r"\D")
+# ASCII only: ``\D`` would keep digits of other scripts (Devanagari, Bengali…) in a phone number.
+_NON_DIGITS = re.compile(r"[^0-9]")
 
 
 def normalize_search(text: str | None) -> str:
@@ -37,6 +38,9 @@ def normalize_search(text: str | None) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text)
     text = text.translate(_LETTERS).lower()
+    # Removing a tatweel or a haraka can bring a base letter next to a combining mark
+    # ("A" + "ـ" + "\u0301"): compose again, so normalising twice changes nothing.
+    text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
 
 

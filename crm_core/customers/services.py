@@ -52,12 +52,16 @@ def _refresh_search(customer: Customer) -> None:
     )
 
 
-def _validate(customer: Customer) -> None:
+def _validate(customer: Customer, *, check_category: bool = True) -> None:
     validate_model(customer, exclude=["code", "branch", "phone_digits", "search_text", "created_by"])
     digits = phone_digits(customer.phone)
     if len(digits) < 7:
         raise ValidationError({"phone": _("Enter a phone number of at least 7 digits.")})
-    if customer.category_id and not CustomerCategory.objects.filter(pk=customer.category_id, is_active=True).exists():
+    if (
+        check_category
+        and customer.category_id
+        and not CustomerCategory.objects.filter(pk=customer.category_id, is_active=True).exists()
+    ):
         raise ValidationError({"category": _("Choose an active category.")})
 
 
@@ -127,7 +131,8 @@ def customer_update(*, actor: User, customer: Customer, expected_version: int | 
         changed = apply_changes(customer, values, CUSTOMER_FIELDS)
         if not changed:
             return customer
-        _validate(customer)
+        # A category deactivated since keeps its customers editable; only choosing one is refused.
+        _validate(customer, check_category="category" in changed)
         _refresh_search(customer)
         customer.version += 1
         customer.save()

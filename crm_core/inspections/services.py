@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,8 +93,8 @@ def _refuse_double_booking(inspector: User | None, start: datetime, end: datetim
                 "inspector": _("%(inspector)s is already booked from %(start)s to %(end)s (%(number)s).")
                 % {
                     "inspector": inspector,
-                    "start": date_format(timezone.localtime(clash.scheduled_start), "SHORT_DATETIME_FORMAT"),
-                    "end": date_format(timezone.localtime(clash.scheduled_end), "TIME_FORMAT"),
+                    "start": date_format(timezone.localtime(clash.scheduled_start), "Y-m-d H:i"),
+                    "end": date_format(timezone.localtime(clash.scheduled_end), "H:i"),
                     "number": clash.number,
                 }
             }
@@ -193,6 +194,9 @@ def inspection_reschedule(
     with transaction.atomic():
         locked = lock_visible(Inspection.objects, actor, inspection.pk)
         new_inspector_id = locked.inspector_id if inspector is False else (inspector.pk if inspector else None)
+        if new_inspector_id != locked.inspector_id and actor.role == Role.INSPECTOR and not actor.sees_all_branches:
+            # The same rule as inspection_assign: rescheduling is no way around it.
+            raise PermissionDenied(_("Inspectors cannot reassign inspections."))
         # Lock the inspector rows first, in id order, then the inspection (already locked above:
         # its lock never waits on an inspector lock held by a booking of another inspection).
         new_inspector = _lock_inspector(
@@ -274,9 +278,13 @@ def _status_change(
     to_status: str,
     event: str,
     extra_fields: dict[str, Any] | None = None,
+    check: Callable[[Inspection], None] | None = None,
 ) -> Inspection:
     with transaction.atomic():
         inspection = _lock_for_change(actor, inspection, expected_version, allowed)
+        if check is not None:
+            # Checked on the locked row, not on the caller's (possibly stale) copy.
+            check(inspection)
         from_status = inspection.status
         inspection.status = to_status
         for key, value in (extra_fields or {}).items():
@@ -303,16 +311,26 @@ def _status_change(
 
 
 def _check_field_actor(actor: User, inspection: Inspection) -> None:
-    """Inspectors act only on their own inspections (others are not even visible to them)."""
-    if actor.role == Role.INSPECTOR and inspection.inspector_id not in (None, actor.pk) and not actor.sees_all_branches:
-        raise PermissionDenied(_("This inspection is assigned to someone else."))
+    """Inspectors act only on their own inspections: anyone else's is not even visible to them,
+    so it is DoesNotExist (a 404), never a 403 that confirms it exists (DESIGN.md rule 3). Looked
+    up afresh: the caller's copy may be stale."""
+    if actor.role == Role.INSPECTOR and not actor.sees_all_branches:
+        Inspection.objects.visible_to(actor).only("pk").get(pk=inspection.pk)
+
+
+def _require_inspector(inspection: Inspection) -> None:
+    if inspection.inspector_id is None:
+        raise ValidationError({"inspector": _("Assign an inspector before starting.")})
+
+
+def _require_started_time(inspection: Inspection) -> None:
+    if inspection.scheduled_start > timezone.now():
+        raise ValidationError({"status": _("A visit cannot be a no-show before its start time.")})
 
 
 def inspection_start(*, actor: User, inspection: Inspection, expected_version: int | None = None) -> Inspection:
     require_perm(actor, "inspections.change_inspection")
     _check_field_actor(actor, inspection)
-    if inspection.inspector_id is None:
-        raise ValidationError({"inspector": _("Assign an inspector before starting.")})
     return _status_change(
         actor=actor,
         inspection=inspection,
@@ -321,6 +339,7 @@ def inspection_start(*, actor: User, inspection: Inspection, expected_version: i
         to_status=InspectionStatus.IN_PROGRESS,
         event="inspection.started",
         extra_fields={"started_at": timezone.now()},
+        check=_require_inspector,
     )
 
 
@@ -349,9 +368,6 @@ def inspection_mark_no_show(
 ) -> Inspection:
     require_perm(actor, "inspections.change_inspection")
     _check_field_actor(actor, inspection)
-    current = Inspection.objects.visible_to(actor).get(pk=inspection.pk)
-    if current.scheduled_start > timezone.now():
-        raise ValidationError({"status": _("A visit cannot be a no-show before its start time.")})
     return _status_change(
         actor=actor,
         inspection=inspection,
@@ -360,6 +376,7 @@ def inspection_mark_no_show(
         to_status=InspectionStatus.NO_SHOW,
         event="inspection.no_show",
         extra_fields={"cancel_reason": (reason or "").strip()[:255]},
+        check=_require_started_time,
     )
 
 
@@ -389,7 +406,7 @@ def _check_photo(image: UploadedFile) -> None:
         with Image.open(image) as picture:
             picture.verify()
         image.seek(position)
-    except (UnidentifiedImageError, OSError, SyntaxError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
         raise ValidationError({"photos": _("Upload a JPEG, PNG or WebP picture.")}) from None
 
 

@@ -6,3 +6,14 @@ class ReportsConfig(AppConfig):
     name = "crm_core.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from realtime.publish import event_published
+
+        event_published.connect(_invalidate, dispatch_uid="crm_dashboard_invalidate")
+
+
+def _invalidate(sender, event, **kwargs) -> None:
+    from crm_core.reports.selectors import invalidate_dashboard
+
+    invalidate_dashboard(event.branch)

@@ -1,0 +1,76 @@
+"""Template helpers shared by every page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+# Bootstrap colour per status, shared by orders and inspections so a status looks the same everywhere.
+STATUS_COLOURS = {
+    "new": "secondary",
+    "confirmed": "info",
+    "in_progress": "primary",
+    "ready": "warning",
+    "shipped": "dark",
+    "delivered": "success",
+    "cancelled": "danger",
+    "scheduled": "info",
+    "completed": "success",
+    "no_show": "danger",
+    "active": "success",
+    "inactive": "secondary",
+    "blocked": "danger",
+    "passed": "success",
+    "failed": "danger",
+    "follow_up": "warning",
+}
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context: template.Context, **changes: Any) -> str:
+    """The current query string with some parameters replaced (pagination, sort links)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def money(value: Decimal | int | float | None, currency: str | None = None) -> str:
+    if value in (None, ""):
+        return ""
+    amount = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
+    code = currency or settings.CRM_CURRENCY
+    return _("%(amount)s %(currency)s") % {"amount": amount, "currency": _(code)}
+
+
+@register.filter
+def qty(value: Decimal | int | None) -> str:
+    """A quantity without trailing zeros: 3, 2.5, 0.125."""
+    if value in (None, ""):
+        return ""
+    number = Decimal(value).normalize()
+    places = max(0, -number.as_tuple().exponent)
+    return number_format(number, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def intcomma_l(value: int | None) -> str:
+    return intcomma(value, use_l10n=True)
+
+
+@register.filter
+def status_colour(status: str) -> str:
+    return STATUS_COLOURS.get(str(status), "secondary")

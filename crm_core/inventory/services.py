@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_core.accounts.audit import log_activity
@@ -151,6 +152,10 @@ def category_update(*, actor: User, category: Category, **values: Any) -> Catego
                 raise ValidationError({"parent": _("A category cannot sit inside itself.")})
             ancestor = ancestor.parent
         validate_model(category)
+        siblings = Category.objects.filter(name__iexact=category.name, parent_id=category.parent_id)
+        if siblings.exclude(pk=category.pk).exists():
+            # Same rule as category_create; the UNIQUE constraint would otherwise end in an IntegrityError.
+            raise ValidationError({"name": _("This category already exists here.")})
         category.save()
         log_activity(
             actor=actor, action="category.update", target=category, changes=diff(before, snapshot(category, fields))
@@ -217,6 +222,11 @@ def _positive_quantity(quantity: Any, field: str = "quantity") -> Decimal:
     return value
 
 
+def _quantity_text(value: Decimal) -> str:
+    """A quantity as people write it: 10, 2.5 — not 10.000, and never 1E+1 (what normalize() gives)."""
+    return format(value.normalize(), "f")
+
+
 def _visible_warehouse(actor: User, warehouse: Warehouse) -> Warehouse:
     found = Warehouse.objects.visible_to(actor).select_related("branch").get(pk=warehouse.pk)
     if not found.is_active:
@@ -255,36 +265,67 @@ def _stock_url(level: StockLevel) -> str:
 
 
 def _update_alert_state(*, actor: User, level: StockLevel, product: Product, warehouse: Warehouse) -> None:
-    below = level.quantity < product.reorder_level
-    if below == level.is_low:
+    _update_alert_states(actor=actor, entries=[(level, product)], warehouse=warehouse)
+
+
+def _update_alert_states(*, actor: User, entries: list[tuple[StockLevel, Product]], warehouse: Warehouse) -> None:
+    """Raise or clear the low-stock alert of each level whose side of the reorder level changed.
+
+    The flags are written in one query and the recipients read once, however many levels
+    of the warehouse crossed at the same time (an order with many lines shipping).
+    """
+    crossed = [
+        (level, product) for level, product in entries if (level.quantity < product.reorder_level) != level.is_low
+    ]
+    if not crossed:
         return
-    level.is_low = below
-    level.save(update_fields=["is_low", "updated_at"])
-    data = {
-        "level": level.pk,
-        "product": product.pk,
-        "product_name": product.name,
-        "sku": product.sku,
-        "warehouse": warehouse.pk,
-        "warehouse_name": warehouse.name,
-        "quantity": str(level.quantity),
-        "reorder_level": str(product.reorder_level),
-    }
-    if below:
-        recipients = _alert_recipients(warehouse.branch_id)
-        notify_users(
-            recipients=recipients,
-            kind=NotificationKind.STOCK_LOW,
-            title=_("Low stock: %(product)s in %(warehouse)s") % {"product": product.name, "warehouse": warehouse.name},
-            body=_("%(quantity)s left, reorder level %(level)s.")
-            % {"quantity": level.quantity.normalize(), "level": product.reorder_level.normalize()},
-            url=_stock_url(level),
-            branch_id=warehouse.branch_id,
-            target=level,
-        )
-        publish("stock.low", branch_id=warehouse.branch_id, data=data)
-    else:
-        publish("stock.restored", branch_id=warehouse.branch_id, data=data)
+    now = timezone.now()
+    for level, _product in crossed:
+        level.is_low = not level.is_low
+        level.updated_at = now
+    StockLevel.objects.bulk_update([level for level, _product in crossed], ["is_low", "updated_at"])
+    recipients = _alert_recipients(warehouse.branch_id) if any(level.is_low for level, _p in crossed) else []
+    for level, product in crossed:
+        data = {
+            "level": level.pk,
+            "product": product.pk,
+            "product_name": product.name,
+            "sku": product.sku,
+            "warehouse": warehouse.pk,
+            "warehouse_name": warehouse.name,
+            "quantity": str(level.quantity),
+            "reorder_level": str(product.reorder_level),
+        }
+        if level.is_low:
+            notify_users(
+                recipients=recipients,
+                kind=NotificationKind.STOCK_LOW,
+                title=_("Low stock: %(product)s in %(warehouse)s")
+                % {"product": product.name, "warehouse": warehouse.name},
+                body=_("%(quantity)s left, reorder level %(level)s.")
+                % {"quantity": _quantity_text(level.quantity), "level": _quantity_text(product.reorder_level)},
+                url=_stock_url(level),
+                branch_id=warehouse.branch_id,
+                target=level,
+            )
+            publish("stock.low", branch_id=warehouse.branch_id, data=data)
+        else:
+            publish("stock.restored", branch_id=warehouse.branch_id, data=data)
+
+
+def _publish_stock_changed(movement: StockMovement, level: StockLevel, warehouse: Warehouse) -> None:
+    publish(
+        "stock.changed",
+        branch_id=warehouse.branch_id,
+        data={
+            "movement": movement.pk,
+            "kind": movement.kind,
+            "product": movement.product_id,
+            "warehouse": warehouse.pk,
+            "quantity": str(movement.balance_after),
+            "low": level.is_low,
+        },
+    )
 
 
 def apply_movement(
@@ -311,8 +352,8 @@ def apply_movement(
                 % {
                     "product": product.name,
                     "warehouse": warehouse.name,
-                    "available": level.quantity.normalize(),
-                    "wanted": (-delta).normalize(),
+                    "available": _quantity_text(level.quantity),
+                    "wanted": _quantity_text(-delta),
                 }
             }
         )
@@ -332,54 +373,64 @@ def apply_movement(
         actor=actor,
     )
     _update_alert_state(actor=actor, level=level, product=product, warehouse=warehouse)
-    publish(
-        "stock.changed",
-        branch_id=warehouse.branch_id,
-        data={
-            "movement": movement.pk,
-            "kind": kind,
-            "product": product.pk,
-            "warehouse": warehouse.pk,
-            "quantity": str(new_quantity),
-            "low": level.is_low,
-        },
-    )
+    _publish_stock_changed(movement, level, warehouse)
     return movement
 
 
 def issue_lines(
     *, actor: User, warehouse: Warehouse, lines: list[StockLine], reference: str, order: Any = None, note: str = ""
 ) -> list[StockMovement]:
-    """Issue several products at once: all of them or, if one is short, none."""
-    products = Product.objects.in_bulk([line.product_id for line in lines])
-    levels = lock_levels(warehouse.pk, [line.product_id for line in lines])
-    short = [line for line in lines if levels[line.product_id].quantity < line.quantity]
+    """Issue several products at once: all of them or, if one is short, none.
+
+    A fixed number of queries however many lines: levels are updated with one bulk UPDATE
+    and the movements written with one bulk INSERT.
+    """
+    wanted: dict[int, Decimal] = {}
+    for line in lines:
+        wanted[line.product_id] = wanted.get(line.product_id, Decimal("0")) + line.quantity
+    products = Product.objects.in_bulk(list(wanted))
+    levels = lock_levels(warehouse.pk, list(wanted))
+    short = [pid for pid, quantity in wanted.items() if levels[pid].quantity < quantity]
     if short:
         raise ValidationError(
             _("Not enough stock in %(warehouse)s for: %(items)s.")
             % {
                 "warehouse": warehouse.name,
                 "items": "، ".join(
-                    f"{products[line.product_id].name} ({levels[line.product_id].quantity.normalize()}/"
-                    f"{line.quantity.normalize()})"
-                    for line in short
+                    f"{products[pid].name} ({_quantity_text(levels[pid].quantity)}/{_quantity_text(wanted[pid])})"
+                    for pid in short
                 ),
             }
         )
-    return [
-        apply_movement(
-            actor=actor,
-            level=levels[line.product_id],
-            product=products[line.product_id],
-            warehouse=warehouse,
-            kind=MovementKind.ISSUE,
-            delta=-line.quantity,
-            reference=reference,
-            note=note,
-            order=order,
+    now = timezone.now()
+    movements = []
+    for line in sorted(lines, key=lambda line: line.product_id):
+        level = levels[line.product_id]
+        level.quantity -= line.quantity
+        level.updated_at = now
+        movements.append(
+            StockMovement(
+                product=products[line.product_id],
+                warehouse=warehouse,
+                branch_id=warehouse.branch_id,
+                kind=MovementKind.ISSUE,
+                quantity=-line.quantity,
+                balance_after=level.quantity,
+                order=order,
+                reference=reference[:100],
+                note=note[:255],
+                actor=actor,
+            )
         )
-        for line in sorted(lines, key=lambda line: line.product_id)
-    ]
+    touched = [levels[pid] for pid in sorted(wanted)]
+    StockLevel.objects.bulk_update(touched, ["quantity", "updated_at"])
+    StockMovement.objects.bulk_create(movements)
+    _update_alert_states(
+        actor=actor, entries=[(levels[pid], products[pid]) for pid in sorted(wanted)], warehouse=warehouse
+    )
+    for movement in movements:
+        _publish_stock_changed(movement, levels[movement.product_id], warehouse)
+    return movements
 
 
 def _movement_log(actor: User, movement: StockMovement, action: str) -> None:
@@ -470,6 +521,10 @@ def stock_adjust(
         raise ValidationError({"counted_quantity": _("Enter a number.")}) from None
     if not counted.is_finite() or counted < 0:
         raise ValidationError({"counted_quantity": _("The counted quantity cannot be negative.")})
+    if counted != counted.quantize(QUANTITY_STEP):
+        # The column keeps three places: more would be rounded there and split the ledger
+        # (the movement and the level rounded apart no longer add up).
+        raise ValidationError({"counted_quantity": _("Use at most three decimal places.")})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the stock is adjusted.")})

@@ -5,7 +5,7 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.common.models import BranchScopedQuerySet, TimeStampedModel, VersionedModel
@@ -41,6 +41,8 @@ OPEN_ORDER_STATUSES = (
 )
 # Items can be changed only while nothing has been prepared.
 EDITABLE_ORDER_STATUSES = (OrderStatus.NEW, OrderStatus.CONFIRMED)
+
+HALF_CENT = Value(Decimal("0.005"))
 
 
 class OrderQuerySet(BranchScopedQuerySet):
@@ -103,7 +105,14 @@ class Order(TimeStampedModel, VersionedModel):
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="order_paid_non_negative"),
             models.CheckConstraint(condition=Q(amount_paid__lte=F("total")), name="order_paid_le_total"),
-            models.CheckConstraint(condition=Q(balance=F("total") - F("amount_paid")), name="order_balance_consistent"),
+            # A half-cent band rather than equality: SQLite evaluates decimal arithmetic in
+            # floating point (205.20 - 200.00 != 5.20 there). On PostgreSQL's numeric(14, 2)
+            # the band admits only the exact value.
+            models.CheckConstraint(
+                condition=Q(balance__gte=F("total") - F("amount_paid") - HALF_CENT)
+                & Q(balance__lte=F("total") - F("amount_paid") + HALF_CENT),
+                name="order_balance_consistent",
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="order_version_positive"),
         ]
         indexes = [

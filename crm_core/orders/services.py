@@ -98,12 +98,20 @@ def _event_data(order: Order, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _recompute_totals(order: Order) -> None:
-    """Totals from the items, the order discount, the tax rate and the shipping cost."""
-    subtotal = sum((item.line_total for item in order.items.all()), Decimal("0"))
+def _recompute_totals(order: Order, items: list[OrderItem] | None = None, shipping_cost: Decimal | None = None) -> None:
+    """Totals from the items, the order discount, the tax rate and the shipping cost.
+
+    ``items`` and ``shipping_cost`` are read from the database unless given (a new order's
+    totals are set before its first save, so the CHECK constraints hold on INSERT).
+    """
+    if items is None:
+        items = list(order.items.all())
+    subtotal = sum((item.line_total for item in items), Decimal("0"))
     if order.discount_amount > subtotal:
         raise ValidationError({"discount_amount": _("The discount cannot exceed the items' subtotal.")})
-    shipping_cost = ShippingDetails.objects.filter(order=order).values_list("cost", flat=True).first() or Decimal("0")
+    if shipping_cost is None:
+        shipping = ShippingDetails.objects.filter(order=order).values_list("cost", flat=True).first()
+        shipping_cost = shipping or Decimal("0")
     taxable = subtotal - order.discount_amount
     order.subtotal = _money(subtotal)
     order.tax_amount = _money(taxable * order.tax_rate)
@@ -234,13 +242,13 @@ def order_create(
             created_by=actor,
             status_changed_at=now,
         )
+        # Totals before the INSERT: the discount <= subtotal CHECK must hold on the first write.
+        _recompute_totals(order, items=lines, shipping_cost=Decimal("0"))
         validate_model(order, exclude=["branch", "customer", "warehouse", "salesperson", "created_by"])
         order.save()
         for line in lines:
             line.order = order
         OrderItem.objects.bulk_create(lines)
-        _recompute_totals(order)
-        order.save(update_fields=["subtotal", "tax_amount", "total", "balance"])
         _log_status(order, "", actor, "", now)
         if inspection is not None:
             inspection.order = order

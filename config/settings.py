@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "crm_core.common.middleware.HtmxMessagesMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -177,11 +177,17 @@ class StockMovementQuerySet(BranchScopedQuerySet):
 class StockMovement(models.Model):
     """Append-only ledger: ``quantity`` is the signed change, ``balance_after`` the level after it."""
 
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="movements")
-    warehouse = models.ForeignKey(
-        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="movements"
+    # product, warehouse and branch lead composite indexes in Meta; a single-column index each
+    # would only slow every movement written to this append-only ledger.
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="movements", db_index=False
     )
-    branch = models.ForeignKey("accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
+    branch = models.ForeignKey(
+        "accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=14, choices=MovementKind.choices)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     balance_after = models.DecimalField(_("balance after"), max_digits=14, decimal_places=3)

@@ -55,14 +55,21 @@ class OrderQuerySet(BranchScopedQuerySet):
 
 class Order(TimeStampedModel, VersionedModel):
     number = models.CharField(_("number"), max_length=30, unique=True)
+    # branch, customer and salesperson have no single-column index: the composite indexes in
+    # Meta lead with them, and every extra index costs each insert of a million-row table.
     branch = models.ForeignKey(
-        "accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="orders"
+        "accounts.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     salesperson = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         verbose_name=_("salesperson"),
         on_delete=models.PROTECT,
         null=True,
@@ -139,7 +146,10 @@ class OrderItemQuerySet(BranchScopedQuerySet):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="items")
+    # Indexed by the (order, product) unique constraint.
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     product = models.ForeignKey(
         "inventory.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="order_items"
     )
@@ -248,7 +258,10 @@ class ShippingDetails(TimeStampedModel):
 
 
 class OrderStatusChange(models.Model):
-    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="status_changes")
+    # Indexed by status_change_order_idx (order, changed_at).
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
     from_status = models.CharField(_("from"), max_length=12, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=12, choices=OrderStatus.choices)
     changed_by = models.ForeignKey(

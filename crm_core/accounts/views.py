@@ -95,13 +95,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
-    services.notification_mark_read(actor=request.user, notification=notification)
+    notification = services.notification_mark_read(actor=request.user, notification=notification)
     if notification.url and request.POST.get("open") == "1":
         return redirect(notification.url)
     if request.htmx:
         return render(
             request,
-            "accounts/notifications.html#item",
+            "accounts/notifications.html#read",
             {"notification": notification, "unread_notifications": selectors.unread_notification_count(request.user)},
         )
     return redirect(reverse("accounts:notifications"))

@@ -55,3 +55,50 @@ def book(crew: Crew, django_capture_on_commit_callbacks) -> Callable[..., Inspec
             )
 
     return _book
+
+
+# --- Fixtures for the page (view) tests ------------------------------------------------------------
+
+
+def local_at(day_offset: int, hour: int, minute: int = 0):
+    """An aware local time ``day_offset`` days from today: page tests book whole slots by the clock."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + timedelta(days=day_offset)
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+@pytest.fixture
+def visit(crew: Crew, django_capture_on_commit_callbacks) -> Callable[..., Inspection]:
+    """Book a visit through the service at a local clock time: ``visit(1, 9)`` is tomorrow 09:00."""
+    from datetime import timedelta
+
+    def _visit(
+        day_offset: int = 1,
+        hour: int = 9,
+        minutes: int = 60,
+        *,
+        inspector: User | bool | None = True,
+        customer: Customer | None = None,
+        actor: User | None = None,
+    ) -> Inspection:
+        start = local_at(day_offset, hour)
+        who = crew.inspector if inspector is True else inspector
+        with django_capture_on_commit_callbacks(execute=True):
+            return inspection_schedule(
+                actor=actor or crew.dispatcher,
+                customer=customer or crew.customer,
+                scheduled_start=start,
+                scheduled_end=start + timedelta(minutes=minutes),
+                inspector=who or None,
+            )
+
+    return _visit
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

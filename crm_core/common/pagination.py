@@ -92,7 +92,14 @@ def _after(ordering: list[str], values: list[Any]) -> Q:
         for previous, value in zip(ordering[:i], values[:i], strict=False):
             step &= Q(**{previous.lstrip("-"): value})
         condition |= step
-    return condition
+    # The OR above is right but no index can seek with it: PostgreSQL walks the index from the
+    # start and filters (measured: 30,000 rows read for page 1,200 of 100,000 customers). This
+    # redundant bound on the first column turns it into an index range that starts at the cursor.
+    if len(ordering) == 1:
+        return condition
+    first = ordering[0]
+    bound = Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": values[0]})
+    return bound & condition
 
 
 def keyset_paginate(

@@ -88,3 +88,38 @@ def assert_refused(published, django_capture_on_commit_callbacks):
         assert db_state() == before
 
     return check
+
+
+# --- Fixtures for the view tests (test_views*.py) ------------------------------------------------
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in on the test client, the interface in English unless asked otherwise."""
+
+    def _login(user, language: str = "en"):
+        client.force_login(user)
+        client.cookies["django_language"] = language
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def hq_manager(world):
+    return world.user(Role.MANAGER, branch=None, all_branches=True, username="hq.manager")
+
+
+@pytest.fixture
+def outsider_customer(world) -> Customer:
+    return CustomerFactory(branch=world.branch_b, name="عميل الإسكندرية")
+
+
+@pytest.fixture
+def outsider_order(personas, outsider_customer, products) -> Order:
+    """An order of branch B (products are company-wide; branch B has its own warehouse)."""
+    return order_create(
+        actor=personas.outsider,
+        customer=outsider_customer,
+        items=[ItemInput(product_id=products[0].pk, quantity=Decimal("1"))],
+    )

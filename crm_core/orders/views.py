@@ -1,0 +1,350 @@
+"""The orders pages: list, create/edit form, detail with payments, shipping and status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm_core.accounts.models import User
+from crm_core.common.exceptions import StaleVersionError
+from crm_core.orders import selectors
+from crm_core.orders.forms import (
+    OrderEditor,
+    OrderFilterForm,
+    PaymentForm,
+    ShippingForm,
+    TransitionForm,
+    add_service_error,
+    category_discount,
+)
+from crm_core.orders.models import EDITABLE_ORDER_STATUSES, Order, OrderStatus, ShippingDetails
+from crm_core.orders.services import order_transition, payment_record
+
+# Statuses from which shipping details may still change (order_set_shipping refuses the others).
+SHIPPING_LOCKED = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED)
+
+
+def _require(user: User, *perms: str) -> None:
+    if not all(user.has_perm(perm) for perm in perms):
+        raise PermissionDenied
+
+
+def _url_or_none(name: str, *args: Any) -> str | None:
+    # The customer and inspection pages are built by other apps; link to them once they exist.
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _partial(request: HttpRequest, template: str, name: str, target: str) -> str:
+    """The fragment for htmx swaps into ``target``; the whole page otherwise.
+
+    A boosted link aimed at the fragment (the pager) gets the fragment too; a history restore
+    (Back after pushed URLs, with no cached snapshot) replaces the body, so it needs the page.
+    """
+    htmx = request.htmx
+    if htmx and not htmx.history_restore_request and (not htmx.boosted or htmx.target == target):
+        return f"{template}#{name}"
+    return template
+
+
+# --- List ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    _require(request.user, "orders.view_order")
+    form = OrderFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    page = selectors.order_page(
+        request.user, filters, cursor=request.GET.get("cursor") or None, backwards=request.GET.get("dir") == "prev"
+    )
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "customer_url": _url_or_none("customers:detail", filters.customer.pk) if filters.customer else None,
+    }
+    return render(request, _partial(request, "orders/list.html", "results", "order-results"), context)
+
+
+# --- Create and edit -------------------------------------------------------------------------------
+
+
+def _money_format() -> dict[str, str]:
+    """How the page's script writes amounts, the same way the ``money`` template filter does."""
+    return {
+        "decimal": str(get_format("DECIMAL_SEPARATOR")),
+        "thousands": str(get_format("THOUSAND_SEPARATOR")),
+        "grouping": str(get_format("NUMBER_GROUPING")),
+        "pattern": _("%(amount)s %(currency)s") % {"amount": "{amount}", "currency": _(settings.CRM_CURRENCY)},
+    }
+
+
+def _form_page(request: HttpRequest, editor: OrderEditor, status: int = 200) -> HttpResponse:
+    customer = editor.customer
+    context = {
+        "editor": editor,
+        "form": editor.form,
+        "items": editor.items,
+        "order": editor.order,
+        "customer": customer,
+        "default_discount": category_discount(customer),
+        "totals": editor.initial_totals(),
+        "money_format": _money_format(),
+    }
+    return render(request, "orders/form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_create(request: HttpRequest) -> HttpResponse:
+    _require(request.user, "orders.add_order", "orders.add_orderitem")
+    if request.method == "POST":
+        editor = OrderEditor(request.POST, user=request.user)
+        if editor.is_valid():
+            order = editor.save()
+            if order is not None:
+                messages.success(request, _("Order %(number)s was created.") % {"number": order.number})
+                return redirect("orders:detail", pk=order.pk)
+        return _form_page(request, editor, status=400)
+    editor = OrderEditor(user=request.user)
+    # The salesperson defaults to whoever takes the order (the blank choice means the same).
+    editor.form.initial["salesperson"] = request.user.pk
+    customer = selectors.customer_for_order(request.user, request.GET.get("customer"))
+    if customer is not None:
+        editor.form.initial["customer"] = customer
+    return _form_page(request, editor)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request.user, "orders.view_order")
+    try:
+        order = selectors.order_for_edit(request.user, pk)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    _require(request.user, "orders.change_order")
+    if order.status not in EDITABLE_ORDER_STATUSES:
+        messages.error(
+            request, _("A %(status)s order can no longer be edited.") % {"status": order.get_status_display()}
+        )
+        return redirect("orders:detail", pk=order.pk)
+    if request.method == "POST":
+        editor = OrderEditor(request.POST, user=request.user, order=order)
+        if editor.is_valid():
+            saved = editor.save()
+            if saved is not None:
+                messages.success(request, _("Order %(number)s was saved.") % {"number": order.number})
+                return redirect("orders:detail", pk=order.pk)
+            if editor.steps_done:
+                # Part of the edit went through before a service refused the rest: show the order as it now is.
+                messages.warning(
+                    request,
+                    _("Only part of your changes was saved: %(reason)s")
+                    % {"reason": editor.conflict_message or " ".join(editor.form.non_field_errors())},
+                )
+                return redirect("orders:edit", pk=order.pk)
+        return _form_page(request, editor, status=409 if editor.conflict is not None else 400)
+    return _form_page(request, OrderEditor(user=request.user, order=order))
+
+
+@login_required
+@require_GET
+def product_lookup(request: HttpRequest) -> HttpResponse:
+    _require(request.user, "orders.add_orderitem")
+    products = selectors.product_lookup(request.GET.get("q", ""))
+    return render(
+        request,
+        "orders/form.html#product_results",
+        {"products": products, "term": request.GET.get("q", "").strip(), "money_format": _money_format()},
+    )
+
+
+@login_required
+@require_GET
+def customer_lookup(request: HttpRequest) -> HttpResponse:
+    _require(request.user, "orders.add_order")
+    customers = selectors.customer_lookup(request.user, request.GET.get("q", ""))
+    return render(
+        request, "orders/form.html#customer_results", {"customers": customers, "term": request.GET.get("q", "").strip()}
+    )
+
+
+# --- Detail and the actions on it ------------------------------------------------------------------
+
+
+def _load_detail(request: HttpRequest, pk: int) -> Order:
+    _require(request.user, "orders.view_order")
+    try:
+        return selectors.order_detail(request.user, pk)
+    except Order.DoesNotExist:
+        raise Http404 from None
+
+
+def _load_for_action(request: HttpRequest, pk: int) -> Order:
+    _require(request.user, "orders.view_order")
+    try:
+        return selectors.order_for_change(request.user).get(pk=pk)
+    except Order.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class TransitionButton:
+    status: str
+    label: str
+    icon: str
+    confirm: str = ""
+
+
+# What each forward move is called on its button; shipping takes stock, so it asks first.
+TRANSITION_BUTTONS = {
+    OrderStatus.CONFIRMED: (gettext_lazy("Confirm"), "bi-check2-circle", ""),
+    OrderStatus.IN_PROGRESS: (gettext_lazy("Start preparing"), "bi-gear", ""),
+    OrderStatus.READY: (gettext_lazy("Mark as ready"), "bi-box-seam", ""),
+    OrderStatus.SHIPPED: (
+        gettext_lazy("Ship"),
+        "bi-truck",
+        gettext_lazy("Shipping takes the items out of the warehouse's stock. Ship this order now?"),
+    ),
+    OrderStatus.DELIVERED: (gettext_lazy("Mark as delivered"), "bi-house-check", ""),
+}
+
+
+def _transitions(user: User, order: Order) -> list[TransitionButton]:
+    if not user.has_perm("orders.transition_order"):
+        return []
+    buttons = []
+    for status in order.allowed_transitions():
+        label, icon, confirm = TRANSITION_BUTTONS.get(status, (OrderStatus(status).label, "bi-arrow-right", ""))
+        buttons.append(TransitionButton(status=status, label=str(label), icon=icon, confirm=str(confirm)))
+    return buttons
+
+
+def _detail_context(request: HttpRequest, order: Order, **forms_: Any) -> dict[str, Any]:
+    user = request.user
+    try:
+        shipping = order.shipping
+    except ShippingDetails.DoesNotExist:
+        shipping = None
+    can_pay = user.has_perm("orders.add_payment") and order.status != OrderStatus.CANCELLED and order.balance > 0
+    can_ship = user.has_perm("orders.change_shippingdetails") and order.status not in SHIPPING_LOCKED
+    transitions = _transitions(user, order)
+    return {
+        "order": order,
+        "shipping": shipping,
+        "tax_percent": order.tax_rate * 100,
+        "can_edit": user.has_perm("orders.change_order") and order.status in EDITABLE_ORDER_STATUSES,
+        "can_pay": can_pay,
+        "can_ship": can_ship,
+        "payment_form": forms_.get("payment_form") or (PaymentForm(order=order) if can_pay else None),
+        "shipping_form": forms_.get("shipping_form") or (ShippingForm(order=order) if can_ship else None),
+        "shipping_open": "shipping_form" in forms_,
+        "forward_transitions": [button for button in transitions if button.status != OrderStatus.CANCELLED],
+        "can_cancel": any(button.status == OrderStatus.CANCELLED for button in transitions),
+        "transition_form": forms_.get("transition_form"),
+        "customer_url": _url_or_none("customers:detail", order.customer_id),
+        "inspections": [
+            (inspection, _url_or_none("inspections:detail", inspection.pk)) for inspection in order.visible_inspections
+        ],
+    }
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _load_detail(request, pk)
+    return render(request, "orders/detail.html", _detail_context(request, order))
+
+
+@login_required
+@require_POST
+def order_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _load_for_action(request, pk)
+    _require(request.user, "orders.transition_order")
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        detail = _load_detail(request, pk)
+        context = _detail_context(request, detail, transition_form=form)
+        return render(request, "orders/detail.html", context, status=400)
+    to_status = form.cleaned_data["to_status"]
+    try:
+        order_transition(
+            actor=request.user,
+            order=order,
+            to_status=to_status,
+            note=form.cleaned_data.get("note") or "",
+            expected_version=form.cleaned_data.get("version"),
+        )
+    except StaleVersionError as error:
+        messages.error(request, error.message)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Order %(number)s is now %(status)s.") % {"number": order.number, "status": OrderStatus(to_status).label},
+        )
+    return redirect("orders:detail", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_add_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _load_for_action(request, pk)
+    _require(request.user, "orders.add_payment")
+    form = PaymentForm(request.POST, order=order)
+    saved = False
+    if form.is_valid():
+        try:
+            payment_record(actor=request.user, order=order, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            saved = True
+            messages.success(request, _("The payment was recorded."))
+    if not request.htmx:
+        if saved:
+            return redirect("orders:detail", pk=order.pk)
+        detail = _load_detail(request, pk)
+        return render(request, "orders/detail.html", _detail_context(request, detail, payment_form=form), status=400)
+    detail = _load_detail(request, pk)
+    context = _detail_context(request, detail, **({} if saved else {"payment_form": form}))
+    context["oob"] = True
+    # 200 even for a refused payment: htmx swaps only successful responses, and the form with its error must show.
+    return render(request, "orders/detail.html#payments", context)
+
+
+@login_required
+@require_POST
+def order_shipping(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _load_detail(request, pk)
+    _require(request.user, "orders.change_shippingdetails")
+    form = ShippingForm(request.POST, order=order)
+    if form.is_valid():
+        try:
+            form.save(actor=request.user)
+        except StaleVersionError as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The shipping details were saved."))
+            return redirect("orders:detail", pk=order.pk)
+    return render(request, "orders/detail.html", _detail_context(request, order, shipping_form=form), status=400)

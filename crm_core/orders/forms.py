@@ -29,14 +29,12 @@ from crm_core.orders.models import (
     ShippingMethod,
 )
 from crm_core.orders.services import (
+    ItemChange,
     ItemInput,
     line_total,
+    order_apply_edit,
     order_create,
-    order_item_add,
-    order_item_remove,
-    order_item_update,
     order_set_shipping,
-    order_update,
 )
 
 CENT = Decimal("0.01")
@@ -433,8 +431,6 @@ class OrderEditor:
         self.items = formset_class(data, initial=items_initial, prefix=self.prefix)
         self.conflict: list[selectors.OrderChange] | None = None
         self.conflict_message = ""
-        # Service calls of an edit that went through before one was refused.
-        self.steps_done = 0
         self.totals: Totals | None = None
 
     def _initial(self) -> dict[str, Any]:
@@ -594,31 +590,23 @@ class OrderEditor:
         plan = self.plan()
         if not plan:
             return order
-        version = self.form.cleaned_data["version"]
-        header_last = plan.header.get("discount_amount", order.discount_amount) > order.discount_amount
-        # Growing lines first, shrinking ones after, removals last; a bigger discount at the very
-        # end: every step's subtotal stays at or above the final one and above the discount.
-        updates = sorted(plan.updates, key=lambda entry: entry[2], reverse=True)
-        if plan.header and not header_last:
-            order = order_update(actor=self.user, order=order, expected_version=version, **plan.header)
-            version = order.version
-            self.steps_done += 1
-        for item_input in plan.adds:
-            order_item_add(actor=self.user, order=order, item=item_input, expected_version=version)
-            version += 1
-            self.steps_done += 1
-        for item, values, _delta in updates:
-            order_item_update(actor=self.user, item=item, expected_version=version, **values)
-            version += 1
-            self.steps_done += 1
-        for item in plan.removes:
-            order = order_item_remove(actor=self.user, item=item, expected_version=version)
-            version = order.version
-            self.steps_done += 1
-        if plan.header and header_last:
-            order = order_update(actor=self.user, order=order, expected_version=version, **plan.header)
-            self.steps_done += 1
-        return order
+        return order_apply_edit(
+            actor=self.user,
+            order=order,
+            expected_version=self.form.cleaned_data["version"],
+            header=plan.header,
+            adds=plan.adds,
+            changes=[
+                ItemChange(
+                    item=item,
+                    quantity=v["quantity"],
+                    unit_price=v["unit_price"],
+                    discount_percent=v["discount_percent"],
+                )
+                for item, v, _delta in plan.updates
+            ],
+            removes=plan.removes,
+        )
 
 
 # --- Detail page forms ---------------------------------------------------------------------------

@@ -424,6 +424,64 @@ def order_item_remove(*, actor: User, item: OrderItem, expected_version: int | N
     return order
 
 
+@dataclass(frozen=True)
+class ItemChange:
+    item: OrderItem
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+
+
+def order_apply_edit(
+    *,
+    actor: User,
+    order: Order,
+    expected_version: int | None,
+    header: dict[str, Any],
+    adds: list[ItemInput],
+    changes: list[ItemChange],
+    removes: list[OrderItem],
+) -> Order:
+    """One save of the order form: header and item changes, all applied or none.
+
+    Each step goes through its own service (same checks, same audit rows and events); the
+    outer transaction makes a refusal at any step undo the steps before it, so a user never
+    finds half of their edit saved. Steps run in an order whose every intermediate state is
+    valid when the final one is: growing lines first, shrinking ones next, removals after,
+    and a larger order discount last.
+    """
+    with transaction.atomic():
+        version = expected_version
+        discount_grows = header.get("discount_amount", order.discount_amount) > order.discount_amount
+        if header and not discount_grows:
+            order = order_update(actor=actor, order=order, expected_version=version, **header)
+            version = order.version
+        for item in adds:
+            order_item_add(actor=actor, order=order, item=item, expected_version=version)
+            version = None if version is None else version + 1
+        growth = {
+            change.item.pk: line_total(change.quantity, change.unit_price, change.discount_percent)
+            - change.item.line_total
+            for change in changes
+        }
+        for change in sorted(changes, key=lambda c: growth[c.item.pk], reverse=True):
+            order_item_update(
+                actor=actor,
+                item=change.item,
+                quantity=change.quantity,
+                unit_price=change.unit_price,
+                discount_percent=change.discount_percent,
+                expected_version=version,
+            )
+            version = None if version is None else version + 1
+        for item in removes:
+            order = order_item_remove(actor=actor, item=item, expected_version=version)
+            version = order.version
+        if header and discount_grows:
+            order = order_update(actor=actor, order=order, expected_version=version, **header)
+        return Order.objects.get(pk=order.pk)
+
+
 def order_transition(
     *, actor: User, order: Order, to_status: str, note: str = "", expected_version: int | None = None
 ) -> Order:

@@ -152,14 +152,6 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if saved is not None:
                 messages.success(request, _("Order %(number)s was saved.") % {"number": order.number})
                 return redirect("orders:detail", pk=order.pk)
-            if editor.steps_done:
-                # Part of the edit went through before a service refused the rest: show the order as it now is.
-                messages.warning(
-                    request,
-                    _("Only part of your changes was saved: %(reason)s")
-                    % {"reason": editor.conflict_message or " ".join(editor.form.non_field_errors())},
-                )
-                return redirect("orders:edit", pk=order.pk)
         return _form_page(request, editor, status=409 if editor.conflict is not None else 400)
     return _form_page(request, OrderEditor(user=request.user, order=order))
 

@@ -474,23 +474,30 @@ def test_the_form_pages_query_count_does_not_grow_with_items(
         _count(client, CREATE, {"customer": plain_customer.pk})
 
 
-def test_a_refusal_after_part_of_an_edit_went_through_says_so(login, sales, order, products, monkeypatch):
+def test_a_refusal_half_way_through_an_edit_saves_none_of_it(login, sales, order, products, monkeypatch):
     from django.core.exceptions import ValidationError
 
     def refuse(**kwargs):
         raise ValidationError("Somebody shipped it meanwhile.")
 
-    # The header and the new item are written, then the removal is refused (as a race would).
-    monkeypatch.setattr("crm_core.orders.forms.order_item_remove", refuse)
+    # The header and the new item go through their services, then the removal is refused (as a race would).
+    monkeypatch.setattr("crm_core.orders.services.order_item_remove", refuse)
+    before = (
+        order.notes,
+        order.version,
+        sorted(OrderItem.objects.filter(order=order).values_list("product_id", "quantity")),
+    )
     client = login(sales)
     response = client.post(
         _edit_url(order),
         edit_data(order, [row(quantity="2"), row(quantity="1", DELETE=True), row(products[2], "1")], notes="n"),
     )
-    assert response.status_code == 302
-    assert response["Location"] == _edit_url(order)
-    page = client.get(response["Location"]).content.decode()
-    assert "Only part of your changes was saved: Somebody shipped it meanwhile." in page
+    assert response.status_code == 400
+    assert "Somebody shipped it meanwhile." in response.content.decode()
     order.refresh_from_db()
-    assert order.notes == "n"
-    assert OrderItem.objects.filter(order=order).count() == 3
+    after = (
+        order.notes,
+        order.version,
+        sorted(OrderItem.objects.filter(order=order).values_list("product_id", "quantity")),
+    )
+    assert after == before

@@ -8,6 +8,10 @@ from crm_core.reports import views as reports_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("crm_core.accounts.urls")),
+    path("customers/", include("crm_core.customers.urls")),
+    path("orders/", include("crm_core.orders.urls")),
+    path("inspections/", include("crm_core.inspections.urls")),
+    path("inventory/", include("crm_core.inventory.urls")),
     path("", reports_views.dashboard, name="dashboard"),
 ]
 

@@ -24,6 +24,7 @@ help:
 	@echo "make migrate   apply database migrations"
 	@echo "make shell     Django shell"
 	@echo "make install   create .venv and install requirements-dev.txt"
+	@echo "make messages  update locale/ar/LC_MESSAGES/django.po from the code and compile django.mo"
 
 # --- virtualenv -------------------------------------------------------------------------
 
@@ -72,3 +73,18 @@ migrate: $(STAMP)
 
 shell: $(STAMP)
 	$(PY) manage.py shell
+
+# --- translations ---------------------------------------------------------------------------
+# Collects every translatable string into locale/ar/LC_MESSAGES/django.po (new ones arrive
+# untranslated or "fuzzy": translate them, following docs/TRANSLATION.md), then compiles django.mo.
+# Both files are committed; tests/common/test_translations.py fails when either is out of date.
+# Needs GNU gettext (xgettext, msgmerge, msgfmt): apt-get install gettext.
+
+.PHONY: messages
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=static/vendor --ignore=staticfiles \
+	--ignore=bench --ignore=tests --ignore=media --ignore=backups
+
+messages: export DJANGO_DEBUG := 1
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l ar --no-obsolete --add-location file $(MESSAGES_IGNORE)
+	$(PY) manage.py compilemessages -l ar $(MESSAGES_IGNORE)

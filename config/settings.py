@@ -205,6 +205,7 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = env_choice("CRM_LANGUAGE", "ar", ("ar", "en"))
 LANGUAGES = [("ar", _("Arabic")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_time_zone("CRM_TIME_ZONE", "Africa/Cairo")
 USE_I18N = True
 USE_TZ = True

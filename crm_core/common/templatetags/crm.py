@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 register = template.Library()
 
@@ -45,6 +46,11 @@ def query_replace(context: template.Context, **changes: Any) -> str:
             query[key] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+# money() translates the currency code at run time (_(code)); mark the codes in use here so that
+# makemessages collects them and the Arabic catalogue can show "ج.م" for EGP.
+CURRENCY_NAMES = (gettext_noop("EGP"),)
 
 
 @register.filter

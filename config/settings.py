@@ -7,6 +7,8 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -140,24 +143,59 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and channel layer --------------------------------------------------------------
 
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
+# Keys of the cache and the channel layer start with this: several deployments (or test runs)
+# can share one Redis.
+CRM_REDIS_PREFIX = env_str("CRM_REDIS_PREFIX", "crm")
+if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", CRM_REDIS_PREFIX):
+    raise ImproperlyConfigured(f"CRM_REDIS_PREFIX must be 1-40 letters, digits or _ . : -, got {CRM_REDIS_PREFIX!r}.")
+# Channel layer: messages one process may have waiting before new ones are dropped (the
+# stream then tells its clients to resync), seconds a message waits, seconds a group lives.
+CRM_CHANNEL_CAPACITY = env_int("CRM_CHANNEL_CAPACITY", 1500, minimum=10)
+CRM_CHANNEL_EXPIRY = env_int("CRM_CHANNEL_EXPIRY", 30, minimum=5)
+CRM_CHANNEL_GROUP_EXPIRY = env_int("CRM_CHANNEL_GROUP_EXPIRY", 86400, minimum=60)
+# Live streams: how often each process checks the channel layer (and re-joins its consumers'
+# groups after Redis lost them), how long a missing message may be late before a resync, and
+# how long a publish may wait for the layer before giving up (the change is saved regardless).
+CRM_LIVE_CHECK_SECONDS = env_int("CRM_LIVE_CHECK_SECONDS", 5, minimum=1)
+CRM_LIVE_GAP_GRACE_SECONDS = env_int("CRM_LIVE_GAP_GRACE_SECONDS", 3, minimum=1)
+CRM_PUBLISH_TIMEOUT_SECONDS = env_int("CRM_PUBLISH_TIMEOUT_SECONDS", 2, minimum=1)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # RedisCache that logs and answers "miss" while Redis is down, instead of a 500.
+            "BACKEND": "crm_core.common.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "crm",
+            "KEY_PREFIX": CRM_REDIS_PREFIX,
             "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "crm", "capacity": 1500, "expiry": 30},
+            "CONFIG": {
+                # Calls are bounded where they are made (publish, join, the live watch), not by a
+                # socket timeout: a receive blocks for up to 5 s by design.
+                "hosts": [REDIS_URL],
+                "prefix": CRM_REDIS_PREFIX,
+                "capacity": CRM_CHANNEL_CAPACITY,
+                "expiry": CRM_CHANNEL_EXPIRY,
+                "group_expiry": CRM_CHANNEL_GROUP_EXPIRY,
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "crm"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {
+                "capacity": CRM_CHANNEL_CAPACITY,
+                "expiry": CRM_CHANNEL_EXPIRY,
+                "group_expiry": CRM_CHANNEL_GROUP_EXPIRY,
+            },
+        }
+    }
 
 # --- Authentication -------------------------------------------------------------------------
 
@@ -240,12 +278,124 @@ DBBACKUP_CLEANUP_KEEP = env_int("CRM_BACKUP_KEEP", 10, minimum=1)
 # Backup file names carry this instead of the (random, in containers) host name.
 DBBACKUP_HOSTNAME = "crm"
 
-# --- REST framework ---------------------------------------------------------------------------
+# --- REST API (/api/v1/) ------------------------------------------------------------------------
+
+
+def _env_rate(name: str, default: str) -> str:
+    """A throttle rate such as ``60/min``: a positive number, a slash, then sec, min, hour or day."""
+    value = env_str(name, default)
+    number, _slash, period = value.partition("/")
+    if not (number.isdigit() and int(number) > 0 and period in ("s", "sec", "m", "min", "h", "hour", "d", "day")):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 60/min (per sec, min, hour or day), got {value!r}.")
+    return value
+
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JWT for mobile apps and integrations; the session (with CSRF) for the browser. The first
+    # class decides the 401 challenge (WWW-Authenticate: Bearer).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["crm_core.common.api.permissions.RolePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies; the photo upload alone also reads multipart (its own parser_classes).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "crm_core.common.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "crm_core.common.api.throttles.AnonRateThrottle",
+        "crm_core.common.api.throttles.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": _env_rate("CRM_API_ANON_RATE", "60/min"),
+        "user": _env_rate("CRM_API_USER_RATE", "1200/min"),
+        # Token obtain: a stricter limit per client address on top of django-axes' lockout.
+        "auth": _env_rate("CRM_API_AUTH_RATE", "10/min"),
+    },
+    # Client addresses for throttling come from REMOTE_ADDR unless this many proxies stand in front
+    # (then from X-Forwarded-For, counted from the right): a client cannot choose its own address.
+    "NUM_PROXIES": env_int("CRM_TRUSTED_PROXIES", 0, minimum=0),
+    "EXCEPTION_HANDLER": "crm_core.common.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# How long a replayable answer to an Idempotency-Key is kept (payments, stock movements).
+CRM_IDEMPOTENCY_TTL_HOURS = env_int("CRM_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+# One-time WebSocket tickets (POST /api/v1/auth/ws-ticket/) live this many seconds.
+CRM_WS_TICKET_SECONDS = env_int("CRM_WS_TICKET_SECONDS", 30, minimum=5)
+
+_JWT_ACCESS_MINUTES = env_int("CRM_JWT_ACCESS_MINUTES", 10, minimum=1)
+if _JWT_ACCESS_MINUTES > 60:
+    raise ImproperlyConfigured(
+        f"CRM_JWT_ACCESS_MINUTES must be at most 60 (access tokens are short-lived), got {_JWT_ACCESS_MINUTES}."
+    )
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=_JWT_ACCESS_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("CRM_JWT_REFRESH_DAYS", 7, minimum=1)),
+    # A refresh token works once: refreshing returns a new one and blacklists the old.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env_str("CRM_JWT_SIGNING_KEY", SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    # Deactivated users are refused on every request, and a password change revokes every token.
+    "CHECK_USER_IS_ACTIVE": True,
+    "CHECK_REVOKE_TOKEN": True,
+    "LEEWAY": 0,
+    "TOKEN_OBTAIN_SERIALIZER": "crm_core.common.api.auth.TokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "crm_core.common.api.auth.TokenRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "crm_core.common.api.auth.TokenVerifySerializer",
+    "TOKEN_BLACKLIST_SERIALIZER": "crm_core.common.api.auth.TokenBlacklistSerializer",
+}
+if len(SIMPLE_JWT["SIGNING_KEY"]) < 32 and not DEBUG:
+    raise ImproperlyConfigured("CRM_JWT_SIGNING_KEY must be at least 32 characters long.")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": (
+        "Version 1 of the CRM's JSON API: the same services, scoping and events as the web pages.\n\n"
+        "**Authentication**: `POST /api/v1/auth/token/` returns an access and a refresh token; send "
+        "`Authorization: Bearer <access>`. A refresh token works once (it is rotated). The browser may "
+        "use its session cookie with the `X-CSRFToken` header instead.\n\n"
+        '**Errors** always have the shape `{"error": {"code", "message", "fields"}}`.\n\n'
+        "**Scoping**: a record of a branch you do not see is a 404, also when its id is sent in a "
+        "request body.\n\n"
+        "**Concurrency**: editable records carry an `ETag`; send it back in `If-Match` on PUT/PATCH "
+        "and on the actions that change them: a stale version answers 412.\n\n"
+        "**Idempotency**: POSTs that record payments or stock movements accept an `Idempotency-Key` "
+        "header; the same key with the same body replays the first answer and writes nothing more."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "crm_core.customers.models.CustomerKind",
+        "CustomerStatusEnum": "crm_core.customers.models.CustomerStatus",
+        "OrderStatusEnum": "crm_core.orders.models.OrderStatus",
+        "PaymentMethodEnum": "crm_core.orders.models.PaymentMethod",
+        "ShippingMethodEnum": "crm_core.orders.models.ShippingMethod",
+        "InspectionStatusEnum": "crm_core.inspections.models.InspectionStatus",
+        "MovementKindEnum": "crm_core.inventory.models.MovementKind",
+        "NewMovementKindEnum": "crm_core.inventory.api.NewMovementKind",
+        "NotificationKindEnum": "crm_core.accounts.models.NotificationKind",
+        "LanguageEnum": [("ar", "Arabic"), ("en", "English")],
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm_core.common.api.schema.add_error_responses",
+    ],
 }
 
 # --- Logging ---------------------------------------------------------------------------------

@@ -88,3 +88,32 @@ def set_counter_at_least(key: str, value: int) -> None:
             f"THEN excluded.value ELSE {table}.value END",
             [key, value],
         )
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key`` header (payments, stock movements).
+
+    The row is inserted first, in the same transaction as the write it guards, and the answer is
+    stored before that transaction commits: a concurrent request with the same key waits on the
+    unique index and then replays the stored answer, and a request that fails leaves no row, so
+    the key may be used again.
+    """
+
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("user"), on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(_("key"), max_length=255)
+    # SHA-256 of the method, the path and the canonical JSON body: the same key with another
+    # request is refused (422), never answered with the first request's result.
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"))
+    response_body = models.JSONField(_("response body"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -102,3 +102,11 @@ def visit(crew: Crew, django_capture_on_commit_callbacks) -> Callable[..., Inspe
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def client(client, settings):
+    """Pages in English, the source language, so assertions on their text hold whatever the
+    Arabic catalogue says; tests of the Arabic rendering ask for it explicitly."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

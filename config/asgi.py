@@ -1,7 +1,8 @@
 """ASGI entry point: Django views over HTTP, Channels consumers over WebSocket.
 
-WebSocket connections must come from one of ALLOWED_HOSTS (origin check, against
-cross-site WebSocket hijacking) and carry a Django session; consumers refuse anonymous users.
+Each WebSocket route carries its own checks (consumers/routing.py): /ws/live/ needs an Origin
+from ALLOWED_HOSTS (against cross-site WebSocket hijacking) and a Django session; /ws/events/
+needs a one-time ticket and no session, and refuses a foreign Origin when one is sent.
 """
 
 import os
@@ -11,15 +12,13 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from consumers.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -61,6 +61,7 @@ class Event:
 
 _local_lock = threading.Lock()
 _local_counter = itertools.count(time.time_ns() // 1_000)
+_local_last = 0
 
 
 def next_event_id() -> int:
@@ -73,8 +74,26 @@ def next_event_id() -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT nextval('realtime_event_id_seq')")
             return int(cursor.fetchone()[0])
+    global _local_last
     with _local_lock:
-        return next(_local_counter)
+        _local_last = next(_local_counter)
+        return _local_last
+
+
+def last_event_id() -> int:
+    """The id most recently drawn (0 before the first), without drawing one.
+
+    Sent in a stream's ``hello`` and ``subscribed`` frames: a client whose content reflects an
+    older id knows something may have happened since. On PostgreSQL this reads the shared
+    sequence; in the embedded default, this process's counter.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT last_value, is_called FROM realtime_event_id_seq")
+            last_value, is_called = cursor.fetchone()
+            return int(last_value) if is_called else 0
+    with _local_lock:
+        return _local_last
 
 
 def make_event(type_: str, *, branch_id: int | None, data: dict[str, Any], users: tuple[int, ...] = ()) -> Event:

@@ -1,21 +1,37 @@
-"""Publish domain events after the transaction that caused them commits (DESIGN.md rule 4)."""
+"""Publish domain events after the transaction that caused them commits (DESIGN.md rule 4).
+
+Live push is a hint: the change is committed, and every row that must not be lost is stored,
+before anything is sent. So delivery never raises into the request that made the change, and
+never holds it up for long: a channel layer that refuses connections fails in milliseconds,
+one that does not answer is abandoned after ``CRM_PUBLISH_TIMEOUT_SECONDS``. Either way the
+failure is logged and remembered (realtime/layer.py), so that once the layer answers again
+every live client is told to resync.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from realtime.audiences import groups_for_event
+from realtime.audiences import groups_for_event, rooms_for_event
 from realtime.events import EVENT_TYPES, Event, make_event
+from realtime.layer import next_group_seqs, note_lost_events, settle_lost_events
 
 logger = logging.getLogger(__name__)
 
-# Sent after an event was handed to the channel layer: receivers get ``event`` and ``groups``.
+LAYER_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+# Sent after an event was handed to the channel layer: receivers get ``event``, ``groups`` (its
+# audience) and ``rooms`` (the record rooms it also went to).
 event_published = Signal()
 
 
@@ -33,26 +49,46 @@ def _number_and_deliver(type_: str, branch_id: int | None, data: dict[str, Any],
         event = make_event(type_, branch_id=branch_id, data=data, users=users)
     except Exception:
         logger.exception("Could not number %s for branch %s", type_, branch_id)
+        note_lost_events()
         return
     _deliver(event)
 
 
 def _deliver(event: Event) -> None:
     groups = groups_for_event(event)
+    rooms = rooms_for_event(event)
     message = {"type": "crm.event", "event": event.as_message(), "users": list(event.users)}
     try:
-        async_to_sync(_group_send_all)(groups, message)
-    except Exception:
-        # Live push is a hint: the change is committed and every row that must not be lost
-        # is already stored, so a broken channel layer is logged, never raised to the user.
-        logger.exception("Could not publish %s #%s to %s", event.type, event.id, groups)
+        async_to_sync(_send_with_deadline)(groups + rooms, message)
+    except Exception as exc:
+        # The change is committed and every row that must not be lost is already stored, so a
+        # broken channel layer is logged, never raised to the user. An unreachable layer is one
+        # line per event (an outage would otherwise fill the log with identical tracebacks).
+        if isinstance(exc, LAYER_UNREACHABLE):
+            logger.error("Could not publish %s #%s to %s: %s", event.type, event.id, groups + rooms, exc)
+        else:
+            logger.exception("Could not publish %s #%s to %s", event.type, event.id, groups + rooms)
+        note_lost_events()
         return
-    event_published.send(sender=Event, event=event, groups=groups)
+    for receiver, response in event_published.send_robust(sender=Event, event=event, groups=groups, rooms=rooms):
+        if isinstance(response, Exception):
+            logger.error("A receiver of %s #%s failed: %r", event.type, event.id, receiver, exc_info=response)
+
+
+async def _send_with_deadline(groups: list[str], message: dict[str, Any]) -> None:
+    timeout = float(getattr(settings, "CRM_PUBLISH_TIMEOUT_SECONDS", 2))
+    try:
+        await asyncio.wait_for(_group_send_all(groups, message), timeout)
+    except TimeoutError:
+        raise TimeoutError(f"the channel layer did not answer within {timeout:g} s") from None
 
 
 async def _group_send_all(groups: list[str], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    await settle_lost_events(layer)
+    seqs = await next_group_seqs(layer, groups)
     for group in groups:
-        await layer.group_send(group, message)
+        # Each group's copy carries that group's number, so a consumer can tell a gap.
+        await layer.group_send(group, {**message, "group": group, "gseq": seqs.get(group)})

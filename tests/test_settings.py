@@ -164,6 +164,7 @@ def test_redis_url_switches_cache_and_channel_layer_to_redis():
     values = _settings(DJANGO_DEBUG="1", REDIS_URL="redis://cache.internal:6379/2")
     assert values["channel_layer"] == "channels_redis.core.RedisChannelLayer"
     assert values["channel_hosts"] == ["redis://cache.internal:6379/2"]
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's RedisCache, degrading to "miss" while Redis is down (crm_core/common/cache.py).
+    assert values["cache"] == "crm_core.common.cache.DegradingRedisCache"
     assert values["cache_location"] == "redis://cache.internal:6379/2"
     assert values["engine"] == "django.db.backends.sqlite3"

@@ -205,6 +205,8 @@ def user_set_password(*, actor: User, user: User, password: str) -> User:
         user.set_password(password)
         user.save(update_fields=["password"])
         log_activity(actor=actor, action="user.set_password", target=user, branch_id=user.branch_id)
+        # The new password signs the user's other sessions out; their open sockets close too.
+        publish("user.access_changed", branch_id=user.branch_id, data={"user": user.pk}, users=(user.pk,))
     return user
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from crm_core.accounts.models import Role
-from realtime.audiences import TOPICS, groups_for_event, groups_for_user, user_may_receive
+from realtime.audiences import TOPICS, groups_for_event, groups_for_user, rooms_for_event, user_may_receive
 from realtime.events import EVENT_TOPICS, Event, make_event
 
 # What each role may follow on its branch's live boards, written out from the product's point
@@ -106,6 +106,26 @@ def test_a_branch_event_goes_to_its_branch_the_hq_board_and_the_people_it_names(
         "u9",
     }
     assert len(groups_for_event(event)) == 4
+
+
+def test_an_event_also_goes_to_the_rooms_of_the_records_it_is_about(world):
+    event = make_event("order.status_changed", branch_id=world.branch_a.pk, data={"order": 5, "customer": 9})
+    assert set(rooms_for_event(event)) == {"r.order.5", "r.customer.9"}
+    inspection = make_event("inspection.started", branch_id=world.branch_a.pk, data={"inspection": 3, "customer": 9})
+    assert set(rooms_for_event(inspection)) == {"r.inspection.3", "r.customer.9"}
+    assert not set(rooms_for_event(event)) & set(groups_for_event(event))
+
+
+@pytest.mark.parametrize("value", ["5", 5.0, True, None, 0, -3, [5]])
+def test_only_positive_integer_ids_open_a_record_room(world, value):
+    event = make_event("order.updated", branch_id=world.branch_a.pk, data={"order": value})
+    assert rooms_for_event(event) == []
+
+
+def test_a_personal_event_never_reaches_a_record_room(world):
+    event = make_event("notification.created", branch_id=world.branch_a.pk, data={"order": 5}, users=(3,))
+    assert groups_for_event(event) == ["u3"]
+    assert rooms_for_event(event) == []
 
 
 def test_a_stock_alert_goes_to_the_alerts_boards(world):

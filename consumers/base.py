@@ -1,0 +1,365 @@
+"""What the browser stream (/ws/live/) and the API stream (/ws/events/) share.
+
+The protocol is documented for clients in docs/REALTIME.md. In short:
+
+* the server numbers every frame it sends on a connection: ``seq`` 1, 2, 3… (``hello`` is 1);
+* it sends ``hello`` with ``last_event_id`` on connect, then event frames
+  ``{"type", "id", "at", "branch", "data", "seq"}`` (plus ``"html"`` on the browser stream when
+  a renderer made a fragment), and control frames ``subscribed``, ``unsubscribed``, ``error``,
+  ``pong``, ``status`` and ``resync``. Event types contain a dot; control types never do;
+* the client asks for topics from a fixed list (realtime/topics.py), never for a group;
+* every event is re-checked against the user's scope before it is sent
+  (``realtime.audiences.user_may_receive``), and sent once even if it came through two groups;
+* ``resync`` means "what you show may be stale, fetch it again": sent when the channel layer
+  dropped a message on its way here (a group sequence number went missing), and when the layer
+  came back after an outage or lost its state;
+* a ``user.access_changed`` event for the user closes the socket with 4403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import random
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
+from django.conf import settings
+
+from consumers.watch import watch_for
+from realtime.audiences import audience_key, user_group, user_may_receive
+from realtime.events import Event, last_event_id
+from realtime.gaps import GapDetector
+from realtime.layer import current_group_seqs
+from realtime.topics import Subscription, TopicError, authorize, parse_request
+
+logger = logging.getLogger(__name__)
+
+# Close codes in the 4000 range are the application's own.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_ACCESS_CHANGED = 4403
+
+MAX_SUBSCRIPTIONS = 32
+MAX_CLIENT_FRAME = 4096
+RECENT_EVENT_IDS = 512
+# Memberships are renewed at least this often, so one the layer forgot (the in-memory layer drops
+# a channel from its groups when one of its messages expires) comes back within minutes.
+MEMBERSHIP_REFRESH_SECONDS = 300
+
+
+def _layer_timeout() -> float:
+    """How long a join may wait for the channel layer: a layer that does not answer is treated as
+    down (the watch re-joins later) instead of holding the handshake."""
+    return float(getattr(settings, "CRM_PUBLISH_TIMEOUT_SECONDS", 2))
+
+
+class StreamConsumer(AsyncJsonWebsocketConsumer):
+    """The shared live stream. Subclasses say who the user is and whether to render HTML."""
+
+    render_html = False
+
+    # --- who -------------------------------------------------------------------------------------
+
+    async def authenticate(self) -> Any | None:
+        raise NotImplementedError
+
+    def language(self) -> str:
+        return getattr(self.user, "language", "") or settings.LANGUAGE_CODE
+
+    # --- the ASGI loop --------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        """AsyncConsumer.__call__, except that the channel-layer side survives a layer outage:
+        a failed receive is retried with backoff instead of tearing the socket down."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        self._open = False
+        self._send_lock = asyncio.Lock()
+        if self.channel_layer is None:
+            raise RuntimeError("The live streams need a channel layer (CHANNEL_LAYERS).")
+        self.channel_name = await self.channel_layer.new_channel()
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive, self._layer_receive], self.dispatch)
+
+    async def _layer_receive(self) -> dict:
+        delay = 0.25
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.info("Channel layer receive failed (%s); retrying in %.1f s", exc, delay)
+                if self._open:
+                    self.needs_rejoin = True
+                    self.watch.report_failure()
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 5.0)
+
+    # --- connect and disconnect -------------------------------------------------------------------
+
+    async def websocket_connect(self, message: dict) -> None:
+        self.user = None
+        self.subscriptions: dict[tuple, Subscription] = {}
+        self.group_refs: collections.Counter[str] = collections.Counter()
+        self.gaps = GapDetector(grace=float(getattr(settings, "CRM_LIVE_GAP_GRACE_SECONDS", 3)))
+        self.recent_ids: collections.deque[int] = collections.deque(maxlen=RECENT_EVENT_IDS)
+        self.needs_rejoin = False
+        self.live = True
+        self.seq = 0
+        self.joined_at = time.monotonic()
+        self.watch = watch_for(self.channel_layer)
+
+        user = await self.authenticate()
+        if user is None or not user.is_authenticated or not user.is_active:
+            # Refused before accepting: the handshake fails (HTTP 403 under Daphne).
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.audience = audience_key(user)
+        self.personal = user_group(user.pk)
+        await self.accept()
+        self._open = True
+        await self._join([self.personal])
+        self.live = not self.needs_rejoin
+        await self._send_frame(
+            {
+                "type": "hello",
+                "last_event_id": await database_sync_to_async(last_event_id)(),
+                "live": self.live,
+            }
+        )
+        await self.watch.register(self)
+
+    async def disconnect(self, code: int) -> None:
+        self._open = False
+        if getattr(self, "watch", None) is not None:
+            self.watch.unregister(self)
+        if getattr(self, "user", None) is None:
+            return
+        try:
+            async with asyncio.timeout(_layer_timeout()):
+                for group in [self.personal, *self.group_refs]:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception as exc:
+            logger.info("Could not leave the groups of a closed stream: %s", exc)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self._open = False
+        await super().close(code=code, reason=reason)
+
+    # --- frames to the client ---------------------------------------------------------------------
+
+    async def _send_frame(self, frame: dict[str, Any]) -> None:
+        async with self._send_lock:
+            if not self._open:
+                return
+            self.seq += 1
+            frame["seq"] = self.seq
+            await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+
+    async def _error(self, code: str, **extra: Any) -> None:
+        await self._send_frame({"type": "error", "code": code, **extra})
+
+    async def resync(self, reason: str) -> None:
+        await self._send_frame({"type": "resync", "reason": reason})
+
+    # --- group membership -----------------------------------------------------------------------
+
+    def _wanted_groups(self) -> list[str]:
+        return [self.personal, *(group for group, refs in self.group_refs.items() if refs > 0)]
+
+    async def _join(self, groups: list[str]) -> bool:
+        """Join groups and baseline their sequence numbers; on a layer error, mark for re-join."""
+        if not groups:
+            return True
+        try:
+            await asyncio.wait_for(self._add_and_baseline(groups), _layer_timeout())
+        except Exception as exc:
+            logger.info("Could not join %s: %s", groups, exc)
+            self.needs_rejoin = True
+            self.watch.report_failure()
+            return False
+        return True
+
+    async def _add_and_baseline(self, groups: list[str]) -> None:
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        for group, current in (await current_group_seqs(self.channel_layer, groups)).items():
+            self.gaps.baseline(group, current)
+
+    async def _leave(self, groups: list[str]) -> None:
+        for group in groups:
+            self.gaps.forget(group)
+        try:
+            async with asyncio.timeout(_layer_timeout()):
+                for group in groups:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception as exc:
+            logger.info("Could not leave %s: %s", groups, exc)
+
+    # --- called by the watch ----------------------------------------------------------------------
+
+    async def layer_down(self) -> None:
+        if self.live:
+            self.live = False
+            await self._send_frame({"type": "status", "live": False})
+
+    async def layer_recovered(self) -> None:
+        if not self._open:
+            return
+        self.needs_rejoin = False
+        self.gaps.forget_all()
+        self.joined_at = time.monotonic()
+        if not await self._join(self._wanted_groups()):
+            await self.layer_down()
+            return
+        self.live = True
+        await self._send_frame({"type": "status", "live": True})
+        await self.resync("recovered")
+
+    async def check(self, current: dict[str, int] | None = None) -> None:
+        """The watch's regular call, with the layer's current group numbers: resync on an overdue
+        gap, and renew memberships before they expire (the layer forgets a member
+        ``group_expiry`` seconds after it joined)."""
+        if not self._open:
+            return
+        for group, number in (current or {}).items():
+            if group == self.personal or self.group_refs.get(group, 0) > 0:
+                self.gaps.observe(group, number)
+        if self.gaps.overdue():
+            logger.warning("Messages for user %s were dropped before delivery: resync", self.user.pk)
+            await self.resync("gap")
+        group_expiry = float(getattr(self.channel_layer, "group_expiry", 86400))
+        if time.monotonic() - self.joined_at > min(group_expiry / 2, MEMBERSHIP_REFRESH_SECONDS):
+            self.joined_at = time.monotonic()
+            try:
+                async with asyncio.timeout(_layer_timeout()):
+                    for group in self._wanted_groups():
+                        await self.channel_layer.group_add(group, self.channel_name)
+            except Exception as exc:
+                logger.info("Could not refresh groups: %s", exc)
+                self.needs_rejoin = True
+                self.watch.report_failure()
+
+    # --- frames from the client -------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if text_data is None or len(text_data) > MAX_CLIENT_FRAME:
+            await self._error("bad_request")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self._error("bad_request")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        action = (content.get("action") or content.get("type")) if isinstance(content, dict) else None
+        if action == "ping":
+            await self._send_frame({"type": "pong"})
+        elif action == "subscribe":
+            await self._subscribe(content)
+        elif action == "unsubscribe":
+            await self._unsubscribe(content)
+        else:
+            await self._error("bad_request")
+
+    async def _subscribe(self, content: dict) -> None:
+        try:
+            topic, day = parse_request(content)
+        except TopicError as exc:
+            await self._error(exc.code, topic=str(content.get("topic", ""))[:64])
+            return
+        key = (topic, day)
+        if key not in self.subscriptions:
+            if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+                await self._error("too_many_topics", topic=topic)
+                return
+            try:
+                subscription = await database_sync_to_async(authorize)(self.user, topic, day)
+            except TopicError as exc:
+                await self._error(exc.code, topic=topic)
+                return
+            if key in self.subscriptions:  # the same request twice in flight
+                subscription = self.subscriptions[key]
+            else:
+                self.subscriptions[key] = subscription
+                new = [group for group in subscription.groups if self.group_refs[group] == 0]
+                self.group_refs.update(subscription.groups)
+                await self._join(new)
+        await self._send_frame(
+            {
+                "type": "subscribed",
+                **self.subscriptions[key].describe(),
+                "last_event_id": await database_sync_to_async(last_event_id)(),
+            }
+        )
+
+    async def _unsubscribe(self, content: dict) -> None:
+        try:
+            key = parse_request(content)
+        except TopicError as exc:
+            await self._error(exc.code)
+            return
+        subscription = self.subscriptions.pop(key, None)
+        if subscription is not None:
+            self.group_refs.subtract(subscription.groups)
+            gone = [group for group in subscription.groups if self.group_refs[group] <= 0]
+            for group in gone:
+                del self.group_refs[group]
+            await self._leave(gone)
+        described = {"topic": key[0], **({"date": key[1].isoformat()} if key[1] else {})}
+        await self._send_frame({"type": "unsubscribed", **described})
+
+    # --- events from the channel layer ------------------------------------------------------------
+
+    async def crm_event(self, message: dict[str, Any]) -> None:
+        if not self._open or self.user is None:
+            return
+        payload = message["event"]
+        event = Event(
+            type=payload["type"],
+            id=payload["id"],
+            at=payload["at"],
+            branch=payload["branch"],
+            data=payload["data"],
+            users=tuple(message.get("users", ())),
+        )
+        if event.type == "user.access_changed" and self.user.pk in event.users:
+            # Role, branch, password or activity changed: this socket's scope is no longer right.
+            await self.close(code=CLOSE_ACCESS_CHANGED)
+            return
+        group = message.get("group")
+        if group == self.personal or self.group_refs.get(group, 0) > 0:
+            self.gaps.seen(group, message.get("gseq"))
+        if self.gaps.overdue():
+            await self.resync("gap")
+        if event.id in self.recent_ids:
+            return  # it came through another group as well
+        self.recent_ids.append(event.id)
+        if not user_may_receive(self.user, event):
+            logger.debug("Dropped %s #%s not meant for user %s", event.type, event.id, self.user.pk)
+            return
+        if not self.wants(event):
+            return
+        await self._send_frame(await self.event_frame(event))
+
+    def wants(self, event: Event) -> bool:
+        if event.topic == "personal":
+            return True
+        return any(subscription.matches(event) for subscription in self.subscriptions.values())
+
+    async def event_frame(self, event: Event) -> dict[str, Any]:
+        """The hook where an event becomes what this connection is sent."""
+        return event.as_message()

@@ -1,0 +1,118 @@
+"""One watch per process (per event loop) over the channel layer, for every live consumer in it.
+
+Every ``CRM_LIVE_CHECK_SECONDS`` it reads the layer's epoch (realtime/layer.py):
+
+* the read fails → the layer is down: each consumer tells its client ``{"type": "status",
+  "live": false}`` (the page shows "live updates paused"); the pages and forms keep working;
+* it answers again, or the epoch changed (Redis restarted empty and lost every group, or a
+  process that lost events bumped it) → each consumer re-joins its groups, re-baselines its
+  gap detector and sends ``{"type": "status", "live": true}`` and ``{"type": "resync"}``;
+* otherwise it reads the current sequence number of every group its consumers are in (one
+  ``MGET`` per Redis shard for the whole process), and each consumer resyncs its client if a
+  message has been missing for longer than the grace period; one whose joins failed retries them.
+
+Live push thus resumes by itself when Redis comes back, without the page reconnecting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from realtime.layer import current_group_seqs, layer_epoch, settle_lost_events
+
+if TYPE_CHECKING:
+    from consumers.base import StreamConsumer
+
+logger = logging.getLogger(__name__)
+
+_watches: dict[tuple[int, int], LayerWatch] = {}
+
+
+def check_interval() -> float:
+    return float(getattr(settings, "CRM_LIVE_CHECK_SECONDS", 5))
+
+
+class LayerWatch:
+    def __init__(self, layer: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.layer = layer
+        self.loop = loop
+        self.consumers: set[StreamConsumer] = set()
+        self.up = True
+        self.epoch: str | None = None
+        self._task: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+
+    async def register(self, consumer: StreamConsumer) -> None:
+        self.consumers.add(consumer)
+        if self.epoch is None and self.up:
+            try:
+                self.epoch = await asyncio.wait_for(layer_epoch(self.layer), check_interval())
+            except Exception:
+                self.report_failure()
+        if self._task is None or self._task.done():
+            self._task = self.loop.create_task(self._run(), name="crm-live-watch")
+
+    def unregister(self, consumer: StreamConsumer) -> None:
+        self.consumers.discard(consumer)
+
+    def report_failure(self) -> None:
+        """A consumer's receive or join failed: check now rather than at the next tick."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        try:
+            while self.consumers:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), check_interval())
+                self._wake.clear()
+                await self.tick()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("The live watch stopped")
+        finally:
+            _watches.pop((id(self.loop), id(self.layer)), None)
+
+    async def tick(self) -> None:
+        consumers = list(self.consumers)
+        try:
+            await settle_lost_events(self.layer)
+            epoch = await asyncio.wait_for(layer_epoch(self.layer), check_interval())
+        except Exception as exc:
+            if self.up:
+                logger.warning("Channel layer unreachable, live updates paused: %s", exc)
+                self.up = False
+                for consumer in consumers:
+                    await consumer.layer_down()
+            return
+        lost_state = not self.up or (self.epoch is not None and epoch != self.epoch)
+        if lost_state:
+            logger.warning("Channel layer back%s: re-joining %s streams", "" if self.up else " up", len(consumers))
+        self.up = True
+        self.epoch = epoch
+        current: dict[str, int] = {}
+        if not lost_state:
+            watched = sorted({group for consumer in consumers for group in consumer.gaps.groups()})
+            try:
+                current = await asyncio.wait_for(current_group_seqs(self.layer, watched), check_interval())
+            except Exception as exc:
+                logger.info("Could not read group sequence numbers: %s", exc)
+        for consumer in consumers:
+            if lost_state or consumer.needs_rejoin:
+                await consumer.layer_recovered()
+            else:
+                await consumer.check(current)
+
+
+def watch_for(layer: Any) -> LayerWatch:
+    loop = asyncio.get_running_loop()
+    key = (id(loop), id(layer))
+    watch = _watches.get(key)
+    if watch is None or watch.layer is not layer or watch.loop is not loop:
+        watch = _watches[key] = LayerWatch(layer, loop)
+    return watch

@@ -1,0 +1,237 @@
+// The live stream for every signed-in page (protocol: docs/REALTIME.md). No inline scripts
+// anywhere (the CSP forbids them): pages opt in with data- attributes.
+//
+//   <body data-live-url="/ws/live/">             set by base.html for signed-in users
+//   <div data-live-topic="inspections.board"      what this page shows; subscribed on connect
+//        data-live-date="2026-11-24"              (optional) one day of a dated board
+//        data-live-since="{{ last_event_id }}">   (optional) the event id the content reflects
+//   <div hx-get="..." hx-trigger="crm:resync from:body">   re-fetches itself on a resync
+//
+// Events the page can listen to, all dispatched on <body>:
+//   crm:resync      what the page shows may be stale: re-fetch it (detail.reason, detail.topic)
+//   crm:live-event  an event arrived (detail is the event frame); fragments in it ("html") have
+//                   already been swapped in by id
+//   crm:live-status detail.live is true or false; #live-status shows "paused" while false
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var path = body && body.dataset.liveUrl;
+  if (!path || !("WebSocket" in window)) return;
+
+  var socket = null;
+  var attempt = 0;
+  var lastSeq = 0;
+  var connectedBefore = false;
+  var reconnectTimer = null;
+  var pingTimer = null;
+  var pongTimer = null;
+  var subscribed = {}; // key -> {topic, date}
+  var PING_EVERY = 25000;
+  var PONG_WITHIN = 10000;
+
+  function emit(name, detail) {
+    body.dispatchEvent(new CustomEvent(name, { detail: detail || {}, bubbles: true }));
+  }
+
+  function setLive(live) {
+    var status = document.getElementById("live-status");
+    if (status) {
+      status.hidden = live;
+      status.classList.toggle("d-none", live);
+    }
+    body.classList.toggle("live-paused", !live);
+    emit("crm:live-status", { live: live });
+  }
+
+  function resync(reason, topic) {
+    emit("crm:resync", { reason: reason, topic: topic || null });
+  }
+
+  function key(topic, date) {
+    return topic + "|" + (date || "");
+  }
+
+  // The topics the page declares right now, from its data-live-topic elements.
+  function declared() {
+    var topics = {};
+    document.querySelectorAll("[data-live-topic]").forEach(function (el) {
+      var topic = el.dataset.liveTopic;
+      if (!topic) return;
+      var date = el.dataset.liveDate || "";
+      topics[key(topic, date)] = { topic: topic, date: date, since: el.dataset.liveSince };
+    });
+    return topics;
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function subscribe(entry) {
+    var message = { action: "subscribe", topic: entry.topic };
+    if (entry.date) message.date = entry.date;
+    send(message);
+  }
+
+  // Bring the socket's topics in line with the page's (after connecting, and after htmx swaps).
+  function syncTopics() {
+    var wanted = declared();
+    Object.keys(subscribed).forEach(function (k) {
+      if (!wanted[k]) {
+        var gone = subscribed[k];
+        var message = { action: "unsubscribe", topic: gone.topic };
+        if (gone.date) message.date = gone.date;
+        send(message);
+        delete subscribed[k];
+      }
+    });
+    Object.keys(wanted).forEach(function (k) {
+      if (!subscribed[k]) {
+        subscribed[k] = wanted[k];
+        subscribe(wanted[k]);
+      }
+    });
+  }
+
+  // Fragments rendered by the server replace the elements with the same id, as htmx's
+  // hx-swap-oob would; an id that is not on this page is ignored.
+  function swapFragments(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    Array.prototype.slice.call(template.content.children).forEach(function (fragment) {
+      if (!fragment.id) return;
+      var target = document.getElementById(fragment.id);
+      if (!target) return;
+      fragment.removeAttribute("hx-swap-oob");
+      if (window.htmx && typeof window.htmx.swap === "function") {
+        window.htmx.swap(target, fragment.outerHTML, { swapStyle: "outerHTML" });
+      } else {
+        target.replaceWith(fragment);
+        if (window.htmx) window.htmx.process(fragment);
+      }
+    });
+  }
+
+  function handle(frame) {
+    // Every frame is numbered 1, 2, 3… on its connection: a jump means frames were lost.
+    if (typeof frame.seq === "number") {
+      if (lastSeq && frame.seq !== lastSeq + 1) resync("seq");
+      lastSeq = frame.seq;
+    }
+    switch (frame.type) {
+      case "hello":
+        setLive(frame.live !== false);
+        subscribed = {};
+        syncTopics();
+        if (connectedBefore) {
+          // Anything may have happened while we were away: one resync covers every topic.
+          Object.keys(subscribed).forEach(function (k) { subscribed[k].checked = true; });
+          resync("reconnect");
+        }
+        connectedBefore = true;
+        return;
+      case "subscribed": {
+        var entry = subscribed[key(frame.topic, frame.date)];
+        // The page was rendered before this subscription existed: unless the content says it
+        // reflects the latest event, fetch it again (once, right after loading).
+        if (entry && !entry.checked) {
+          entry.checked = true;
+          var since = parseInt(entry.since, 10);
+          if (isNaN(since) || frame.last_event_id > since) resync("subscribed", frame.topic);
+        }
+        return;
+      }
+      case "status":
+        setLive(!!frame.live);
+        return;
+      case "resync":
+        resync(frame.reason || "server");
+        return;
+      case "pong":
+        clearTimeout(pongTimer);
+        return;
+      case "error":
+        if (window.console) console.warn("live stream:", frame.code, frame.topic || "");
+        return;
+      case "unsubscribed":
+        return;
+      default:
+        if (frame.type && frame.type.indexOf(".") > 0) {
+          if (frame.html) swapFragments(frame.html);
+          emit("crm:live-event", frame);
+        }
+    }
+  }
+
+  function keepAlive() {
+    clearInterval(pingTimer);
+    pingTimer = setInterval(function () {
+      send({ action: "ping" });
+      clearTimeout(pongTimer);
+      // No answer: the connection is dead without having said so. Close it and reconnect.
+      pongTimer = setTimeout(function () {
+        if (socket) socket.close();
+      }, PONG_WITHIN);
+    }, PING_EVERY);
+  }
+
+  function scheduleReconnect(soon) {
+    clearTimeout(reconnectTimer);
+    // Exponential backoff with jitter: 0.5 s, 1 s, 2 s … up to 30 s, each ±50 %.
+    var base = soon ? 250 : Math.min(30000, 500 * Math.pow(2, attempt));
+    attempt += 1;
+    reconnectTimer = setTimeout(connect, base * (0.5 + Math.random()));
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + path);
+    lastSeq = 0;
+    socket.onopen = function () {
+      attempt = 0;
+      keepAlive();
+    };
+    socket.onmessage = function (message) {
+      var frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch (error) {
+        return;
+      }
+      handle(frame);
+    };
+    socket.onclose = function (event) {
+      clearInterval(pingTimer);
+      clearTimeout(pongTimer);
+      socket = null;
+      setLive(false);
+      // 4403: the user's access changed; reconnect at once to get the new scope (a deactivated
+      // user is then refused, and the page stays paused until it is reloaded).
+      scheduleReconnect(event.code === 4403);
+    };
+  }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (socket && socket.readyState === WebSocket.OPEN) syncTopics();
+  });
+  // Back online, or back to a tab the browser had throttled: try now, not after the backoff.
+  window.addEventListener("online", function () {
+    attempt = 0;
+    connect();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && !socket) {
+      attempt = 0;
+      connect();
+    }
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", connect);
+  } else {
+    connect();
+  }
+})();

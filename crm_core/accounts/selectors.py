@@ -381,6 +381,13 @@ FIELD_CAPTIONS: dict[str, Any] = {
     "item": _("order item"),
     "status": _("status"),
     "balance_after": _("balance after"),
+    # Keys that services log but that are not fields of the logged record (else they show in English).
+    "items": _("Items"),
+    "outcome": _("outcome"),
+    "photos": _("Photos"),
+    "method": _("method"),
+    "from_warehouse": _("From warehouse"),
+    "to_warehouse": _("To warehouse"),
 }
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from crm_core.accounts.audit import log_activity
@@ -557,7 +558,7 @@ def payment_record(
             raise ValidationError(
                 {
                     "amount": _("This payment would exceed the order total: at most %(balance)s is due.")
-                    % {"balance": order.balance}
+                    % {"balance": number_format(order.balance, decimal_pos=2, use_l10n=True, force_grouping=True)}
                 }
             )
         payment = Payment.objects.create(

@@ -14,6 +14,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQUIREMENTS := $(wildcard requirements*.txt)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); the suite is safe to split: each worker gets its own test database.
+PYTEST_WORKERS ?= 2
 
 .PHONY: help demo test lint migrate shell install
 
@@ -60,7 +62,7 @@ demo: $(STAMP)
 test: export DJANGO_SECRET_KEY ?= test-secret-key-not-for-production-0123456789abcdef
 test: export DJANGO_ALLOWED_HOSTS ?= localhost,127.0.0.1,testserver
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -104,6 +104,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
                     self.watch.report_failure()
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 5.0)
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from None
 
     # --- connect and disconnect -------------------------------------------------------------------
 

@@ -71,6 +71,11 @@ class LayerWatch:
                     await asyncio.wait_for(self._wake.wait(), check_interval())
                 self._wake.clear()
                 await self.tick()
+                # asyncio.wait_for on Python 3.11 can swallow a cancellation that lands as its
+                # inner wait completes; without this the loop would outlive its event loop.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -222,8 +222,10 @@ class UserFilter(django_filters.FilterSet):
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """People of the branches the user sees. ``/users/me/`` is everyone's own profile; the rest
-    needs the user-management permissions of the administrator role (managers may read)."""
+    """People of the branches the user sees. ``/users/me/`` is everyone's own profile; the rest is
+    user administration, for the administrator role alone (the permission of the web pages'
+    user administration, ``accounts.change_user``, even to read). A dispatcher picks inspectors
+    from ``/inspections/inspectors/`` instead."""
 
     queryset = User.objects.all()
     serializer_class = UserSerializer
@@ -231,7 +233,12 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     search_lookups = ("username__icontains", "first_name__icontains", "last_name__icontains")
     ordering_choices = {"username": ("username",), "-date_joined": ("-date_joined", "-id")}
     default_ordering = "username"
-    action_permissions = {"me": [], "set_password": ["accounts.change_user"]}
+    action_permissions = {
+        "me": [],
+        "list": ["accounts.change_user"],
+        "retrieve": ["accounts.change_user"],
+        "set_password": ["accounts.change_user"],
+    }
 
     def get_queryset(self):
         return User.objects.visible_to(self.request.user)

@@ -112,6 +112,18 @@ def _visible_inspectors(user: Any):
     return User.objects.visible_to(user).filter(role=Role.INSPECTOR)
 
 
+class InspectorSerializer(serializers.ModelSerializer):
+    full_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "full_name", "branch")
+        read_only_fields = fields
+
+    def get_full_name(self, user: User) -> str:
+        return str(user)
+
+
 class ScheduleSerializer(serializers.Serializer):
     customer = ScopedPrimaryKeyRelatedField(scope=_visible_customers, queryset=Customer.objects.all())
     scheduled_start = api_fields.DateTimeField()
@@ -187,6 +199,7 @@ class InspectionViewSet(mixins.ListModelMixin, KeysetViewSet):
     default_ordering = "scheduled_start"
     service_field_names = {"cancel_reason": "reason", "photos": "image"}
     action_permissions = {
+        "inspectors": _CHANGE,
         "reschedule": _CHANGE,
         "assign": _CHANGE,
         "start": _CHANGE,
@@ -225,6 +238,13 @@ class InspectionViewSet(mixins.ListModelMixin, KeysetViewSet):
         version = expected_version(request, inspection.pk)
         call(inspection, version)
         return self._detail(inspection.pk)
+
+    @extend_schema(responses=InspectorSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=())
+    def inspectors(self, request: Request) -> Response:
+        """The active inspectors of the branches the user sees: whom a visit may be given to."""
+        people = _visible_inspectors(request.user).filter(is_active=True).order_by("first_name", "last_name", "id")
+        return Response(InspectorSerializer(people, many=True).data)
 
     @extend_schema(request=RescheduleSerializer, responses=InspectionDetailSerializer, parameters=[IF_MATCH_PARAMETER])
     @action(detail=True, methods=["post"])

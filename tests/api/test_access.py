@@ -271,6 +271,16 @@ CASES = [
         body=lambda s: {"customer": s.a.customer.pk, **_iso(72)},
     ),
     Case(
+        "inspections.inspectors",
+        "GET",
+        lambda s: "/inspections/inspectors/",
+        "dispatcher",
+        200,
+        "storekeeper",
+        outsider="hides",
+        hidden=lambda s: s.a.inspector.pk,
+    ),
+    Case(
         "inspections.retrieve", "GET", lambda s: f"/inspections/{s.a.inspection.pk}/", "dispatcher", 200, "storekeeper"
     ),
     Case(
@@ -507,9 +517,9 @@ CASES = [
         "users.list",
         "GET",
         lambda s: "/users/",
-        "manager",
+        "admin",
         200,
-        "sales",
+        "manager",
         outsider="hides",
         hidden=lambda s: s.a.sales.pk,
     ),
@@ -527,7 +537,7 @@ CASES = [
             "branch": s.a.branch.pk,
         },
     ),
-    Case("users.retrieve", "GET", lambda s: f"/users/{s.a.sales.pk}/", "manager", 200, "sales"),
+    Case("users.retrieve", "GET", lambda s: f"/users/{s.a.sales.pk}/", "admin", 200, "manager"),
     Case(
         "users.patch",
         "PATCH",
@@ -773,3 +783,23 @@ def test_adjusting_stock_needs_its_own_permission(api, scene):
         .status_code
         == 201
     )
+
+
+def test_only_administrators_read_the_user_directory(api, scene):
+    """Managers and dispatchers hold ``view_user`` for the pages, but the API's user directory is
+    administration; a dispatcher finds whom to assign at ``/inspections/inspectors/``."""
+    for role in ("manager", "dispatcher", "sales"):
+        assert api(getattr(scene.a, role)).get(f"{API}/users/").status_code == 403
+        assert api(getattr(scene.a, role)).get(f"{API}/users/{scene.a.sales.pk}/").status_code == 403
+
+    inspectors = api(scene.a.dispatcher).get(f"{API}/inspections/inspectors/").json()
+    assert {row["id"] for row in inspectors} == {scene.a.inspector.pk, scene.a.inspector2.pk}
+    assert set(inspectors[0]) == {"id", "username", "full_name", "branch"}
+
+
+def test_a_deactivated_inspector_is_not_offered(api, scene):
+    from crm_core.accounts.services import user_update
+
+    user_update(actor=scene.a.admin, user=scene.a.inspector2, is_active=False)
+    inspectors = api(scene.a.dispatcher).get(f"{API}/inspections/inspectors/").json()
+    assert [row["id"] for row in inspectors] == [scene.a.inspector.pk]

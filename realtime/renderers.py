@@ -1,6 +1,6 @@
 """HTML for the browser stream, rendered once per audience rather than once per connection.
 
-An app registers a renderer for an event type::
+An app registers renderers for an event type (in its ``live.py``, imported by its AppConfig)::
 
     from realtime.renderers import register
 
@@ -25,16 +25,17 @@ never on the representative's own identity** (their name, their unread count...)
 a per-user fetch, not in a broadcast fragment.
 
 Renderers run in Django's sync thread (they may query the database) under the audience's
-language. A renderer that raises is logged and treated as ``None``.
+language. A renderer that raises is logged and treated as ``None``; the others still count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,30 +60,87 @@ class Audience:
 
 Renderer = Callable[["Event", Audience, "User"], "str | None"]
 
-_registry: dict[str, Renderer] = {}
+# event type → its renderers, in registration order. Several pages show the same change (an
+# order's card on the board, its row in the list, its figures on its own page), so each app
+# registers the fragments it owns and the frame carries them all; an element whose id is not on
+# the page is ignored by the browser.
+_registry: dict[str, list[Renderer]] = {}
 
 
 def register(event_type: str, renderer: Renderer | None = None) -> Any:
-    """Register ``renderer`` for ``event_type``; usable as a decorator. One renderer per type."""
+    """Add ``renderer`` to ``event_type``'s renderers; usable as a decorator. Registering the same
+    function again is harmless (an app's ``ready`` may run twice in tests)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {event_type!r}")
 
     def decorator(func: Renderer) -> Renderer:
-        existing = _registry.get(event_type)
-        if existing is not None and existing is not func:
-            raise ValueError(f"A renderer for {event_type!r} is registered already: {existing!r}")
-        _registry[event_type] = func
+        registered = _registry.setdefault(event_type, [])
+        if not any(_same(func, existing) for existing in registered):
+            registered.append(func)
         return func
 
     return decorator(renderer) if renderer is not None else decorator
 
 
-def unregister(event_type: str) -> None:
-    _registry.pop(event_type, None)
+def _same(a: Renderer, b: Renderer) -> bool:
+    if a is b:
+        return True
+    # The same function object re-created by a module imported twice: compare by qualified name.
+    key = lambda f: (getattr(f, "__module__", None), getattr(f, "__qualname__", None))  # noqa: E731
+    return key(a) == key(b) and key(a)[1] is not None and "<lambda>" not in key(a)[1]
+
+
+def unregister(event_type: str, renderer: Renderer | None = None) -> None:
+    """Remove one renderer of ``event_type``, or all of them."""
+    if renderer is None:
+        _registry.pop(event_type, None)
+        return
+    remaining = [f for f in _registry.get(event_type, []) if not _same(f, renderer)]
+    if remaining:
+        _registry[event_type] = remaining
+    else:
+        _registry.pop(event_type, None)
+
+
+def renderers_for(event_type: str) -> list[Renderer]:
+    return list(_registry.get(event_type, ()))
 
 
 def renderer_for(event_type: str) -> Renderer | None:
-    return _registry.get(event_type)
+    """Something renders ``event_type`` (the combined renderer), or None."""
+    registered = _registry.get(event_type)
+    if not registered:
+        return None
+    return lambda event, audience, user: _combined(registered, event, audience, user)
+
+
+@contextlib.contextmanager
+def isolated(**renderers: Renderer) -> Iterator[None]:
+    """Run with only the given renderers (``isolated(**{"order.created": f})``), then restore the
+    registry: for tests that must not see the apps' own fragments."""
+    saved = {k: list(v) for k, v in _registry.items()}
+    _registry.clear()
+    try:
+        for event_type, renderer in renderers.items():
+            register(event_type, renderer)
+        yield
+    finally:
+        _registry.clear()
+        _registry.update(saved)
+
+
+def _combined(registered: list[Renderer], event: Event, audience: Audience, user: User) -> str | None:
+    parts = []
+    for renderer in list(registered):
+        try:
+            html = renderer(event, audience, user)
+        except Exception:
+            # One broken fragment must not cost the others: log it and send the rest.
+            logger.exception("Renderer %r for %s #%s failed for %s", renderer, event.type, event.id, audience)
+            continue
+        if html:
+            parts.append(str(html))
+    return "".join(parts) or None
 
 
 def _render_sync(renderer: Renderer, event: Event, audience: Audience, user: User) -> str | None:
@@ -101,7 +159,7 @@ class RenderCache:
         self.renders = 0
 
     async def render(self, event: Event, audience: Audience, user: User) -> str | None:
-        renderer = _registry.get(event.type)
+        renderer = renderer_for(event.type)
         if renderer is None:
             return None
         key = (event.id, event.type, audience)

@@ -95,21 +95,74 @@
   }
 
   // Fragments rendered by the server replace the elements with the same id, as htmx's
-  // hx-swap-oob would; an id that is not on this page is ignored.
+  // hx-swap-oob would; an id that is not on this page is ignored. Attributes on a fragment:
+  //   data-live-into="<container id>"  the element belongs in that container (a board column):
+  //                                    it is taken out of wherever it is now and, if the
+  //                                    container is on this page, put in it — first, or in the
+  //                                    order of data-sort-key when the container has data-live-sort
+  //   data-live-remove                 the element goes away (a card that left the board)
+  // Every swapped element gets the class "live-flash" for a moment, and crm:live-swapped is
+  // dispatched on it (boards recount their columns on it).
+  function place(container, element) {
+    if (container.hasAttribute("data-live-sort")) {
+      var sortKey = element.getAttribute("data-sort-key") || "";
+      var before = null;
+      Array.prototype.some.call(container.children, function (child) {
+        var other = child.getAttribute("data-sort-key");
+        if (other !== null && other > sortKey) {
+          before = child;
+          return true;
+        }
+        return false;
+      });
+      container.insertBefore(element, before);
+    } else if (element.getAttribute("data-live-position") === "beforeend") {
+      container.appendChild(element);
+    } else {
+      container.insertBefore(element, container.firstChild);
+    }
+  }
+
+  function settle(element, container) {
+    if (window.htmx) window.htmx.process(element);
+    element.classList.add("live-flash");
+    setTimeout(function () { element.classList.remove("live-flash"); }, 1600);
+    element.dispatchEvent(new CustomEvent("crm:live-swapped", { bubbles: true }));
+    if (container) container.dispatchEvent(new CustomEvent("crm:live-swapped", { bubbles: true }));
+  }
+
   function swapFragments(html) {
     var template = document.createElement("template");
     template.innerHTML = html.trim();
     Array.prototype.slice.call(template.content.children).forEach(function (fragment) {
       if (!fragment.id) return;
       var target = document.getElementById(fragment.id);
-      if (!target) return;
+      var oldParent = target ? target.parentElement : null;
       fragment.removeAttribute("hx-swap-oob");
-      if (window.htmx && typeof window.htmx.swap === "function") {
-        window.htmx.swap(target, fragment.outerHTML, { swapStyle: "outerHTML" });
-      } else {
-        target.replaceWith(fragment);
-        if (window.htmx) window.htmx.process(fragment);
+      if (fragment.hasAttribute("data-live-remove")) {
+        if (target) {
+          target.remove();
+          if (oldParent) oldParent.dispatchEvent(new CustomEvent("crm:live-swapped", { bubbles: true }));
+        }
+        return;
       }
+      var into = fragment.getAttribute("data-live-into");
+      if (into) {
+        var container = document.getElementById(into);
+        if (target) target.remove();
+        if (oldParent && oldParent !== container) {
+          oldParent.dispatchEvent(new CustomEvent("crm:live-swapped", { bubbles: true }));
+        }
+        if (!container) return;
+        var element = document.importNode(fragment, true);
+        place(container, element);
+        settle(element, container);
+        return;
+      }
+      if (!target) return;
+      var replacement = document.importNode(fragment, true);
+      target.replaceWith(replacement);
+      settle(replacement, null);
     });
   }
 

@@ -32,9 +32,8 @@ class CountingRenderer:
 @pytest.fixture
 def renderer():
     counting = CountingRenderer()
-    renderers.register("order.created", counting)
-    yield counting
-    renderers.unregister("order.created")
+    with renderers.isolated(**{"order.created": counting}):
+        yield counting
 
 
 @database_sync_to_async
@@ -92,8 +91,8 @@ async def test_inspectors_are_an_audience_each():
     first = await database_sync_to_async(UserFactory)(role=Role.INSPECTOR, branch=a)
     second = await database_sync_to_async(UserFactory)(role=Role.INSPECTOR, branch=a)
     seen = []
-    renderers.register("inspection.started", lambda event, audience, user: seen.append(audience) or "<p id='x'></p>")
-    try:
+    marker = lambda event, audience, user: seen.append(audience) or "<p id='x'></p>"  # noqa: E731
+    with renderers.isolated(**{"inspection.started": marker}):
         clients = [await open_live(first), await open_live(second)]
         for client in clients:
             await client.subscribe("inspections.board")
@@ -103,8 +102,6 @@ async def test_inspectors_are_an_audience_each():
         assert sorted(audience.scope for audience in seen) == sorted([f"u{first.pk}", f"u{second.pk}"])
         for client in clients:
             await client.close()
-    finally:
-        renderers.unregister("inspection.started")
 
 
 @pytest.mark.asyncio
@@ -114,8 +111,7 @@ async def test_a_renderer_that_fails_leaves_the_json_hint(caplog):
     def broken(event, audience, user):
         raise RuntimeError("template missing")
 
-    renderers.register("order.created", broken)
-    try:
+    with renderers.isolated(**{"order.created": broken}):
         client = await open_live(crowd["dispatchers_ar"][0])
         await client.subscribe("orders.board")
         await publish_now("order.created", branch_id=branch_a.pk, data={"order": 7})
@@ -123,32 +119,39 @@ async def test_a_renderer_that_fails_leaves_the_json_hint(caplog):
         assert frame["type"] == "order.created" and "html" not in frame
         assert any("template missing" in (r.exc_text or str(r.exc_info)) for r in caplog.records if r.exc_info)
         await client.close()
-    finally:
-        renderers.unregister("order.created")
 
 
 @pytest.mark.asyncio
 async def test_a_renderer_may_decline():
     branch_a, crowd = await make_crowd()
-    renderers.register("order.created", lambda event, audience, user: None)
-    try:
+    with renderers.isolated(**{"order.created": lambda event, audience, user: None}):
         client = await open_live(crowd["hq_en"][0])
         await client.subscribe("orders.board")
         await publish_now("order.created", branch_id=branch_a.pk, data={"order": 8})
         assert "html" not in await client.receive()
         await client.close()
-    finally:
-        renderers.unregister("order.created")
 
 
 @pytest.mark.django_db(transaction=False)
-def test_one_renderer_per_event_type_and_only_known_types():
-    renderers.register("stock.low", first := (lambda e, a, u: None))
-    try:
-        with pytest.raises(ValueError, match="registered already"):
-            renderers.register("stock.low", lambda e, a, u: None)
-        renderers.register("stock.low", first)  # registering the same one again is harmless
-    finally:
+def test_every_page_registers_its_own_fragment_and_the_frame_carries_them_all():
+    board = lambda e, a, u: f'<div id="card-{e.data["order"]}"></div>'  # noqa: E731
+    row = lambda e, a, u: f'<tr id="row-{e.data["order"]}"></tr>'  # noqa: E731
+
+    def broken(e, a, u):
+        raise RuntimeError("one page's template is broken")
+
+    with renderers.isolated():
+        renderers.register("stock.low", board)
+        renderers.register("stock.low", board)  # registering the same one again is harmless
+        renderers.register("stock.low", broken)
+        renderers.register("stock.low", row)
+        combined = renderers.renderer_for("stock.low")
+        assert combined(type("E", (), {"data": {"order": 3}, "id": 1, "type": "stock.low"})(), None, None) == (
+            '<div id="card-3"></div><tr id="row-3"></tr>'
+        )
+        renderers.unregister("stock.low", row)
+        assert renderers.renderers_for("stock.low") == [board, broken]
         renderers.unregister("stock.low")
+        assert renderers.renderer_for("stock.low") is None
     with pytest.raises(ValueError, match="Unknown event type"):
         renderers.register("stock.exploded", lambda e, a, u: None)

@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 LAYER_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
+# Sent once the transaction that made a change has committed, before anything is pushed, and
+# whether or not the push then succeeds: receivers get ``type``, ``branch_id`` and ``data``.
+# What must follow every change (cached figures going stale) listens here, not to the push.
+change_committed = Signal()
 # Sent after an event was handed to the channel layer: receivers get ``event``, ``groups`` (its
 # audience) and ``rooms`` (the record rooms it also went to).
 event_published = Signal()
@@ -44,6 +48,9 @@ def publish(type_: str, *, branch_id: int | None, data: dict[str, Any], users: t
 
 
 def _number_and_deliver(type_: str, branch_id: int | None, data: dict[str, Any], users: tuple[int, ...]) -> None:
+    for receiver, response in change_committed.send_robust(sender=Event, type=type_, branch_id=branch_id, data=data):
+        if isinstance(response, Exception):
+            logger.error("A receiver of committed %s failed: %r", type_, receiver, exc_info=response)
     # The id is drawn after the commit; failing to draw it must not fail a change already saved.
     try:
         event = make_event(type_, branch_id=branch_id, data=data, users=users)

@@ -8,12 +8,13 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self) -> None:
-        from realtime.publish import event_published
+        from realtime.publish import change_committed
 
-        event_published.connect(_invalidate, dispatch_uid="crm_dashboard_invalidate")
+        # On the commit, not on the push: figures must not stay stale because live push failed.
+        change_committed.connect(_invalidate, dispatch_uid="crm_dashboard_invalidate")
 
 
-def _invalidate(sender, event, **kwargs) -> None:
+def _invalidate(sender, branch_id, **kwargs) -> None:
     from crm_core.reports.selectors import invalidate_dashboard
 
-    invalidate_dashboard(event.branch)
+    invalidate_dashboard(branch_id)

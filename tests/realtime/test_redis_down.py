@@ -137,3 +137,33 @@ def test_a_hung_channel_layer_does_not_hold_up_the_change(world, settings, monke
     assert ActivityLog.objects.filter(action="customer.create", target_id=str(customer.pk)).exists()
     assert any("customer.created" in r.getMessage() for r in caplog.records)
     assert layer_module.lost_events_pending()  # every live client will be told to resync
+
+
+class _RefusingLayer:
+    async def group_send(self, group, message):
+        raise ConnectionRefusedError("Redis is down")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dashboard_figures_follow_a_change_whose_push_failed(world, monkeypatch):
+    """The cached figures are invalidated by the commit, not by the live push."""
+    from decimal import Decimal
+
+    from crm_core.orders.services import ItemInput, order_create
+    from crm_core.reports.selectors import dashboard_figures
+    from tests.factories import CustomerFactory, ProductFactory, stock
+
+    monkeypatch.setattr(layer_module, "_lost_events", False)
+    manager = world.user(Role.MANAGER)
+    product = ProductFactory(sku="P-1", price=Decimal("10.00"))
+    stock(product, world.warehouse_a, 10, actor=world.user(Role.STOREKEEPER))
+    customer = CustomerFactory(branch=world.branch_a)
+    before = dashboard_figures(manager).open_orders  # now cached
+
+    monkeypatch.setattr(publish_module, "get_channel_layer", lambda *args, **kwargs: _RefusingLayer())
+    order_create(
+        actor=world.user(Role.SALES), customer=customer, items=[ItemInput(product_id=product.pk, quantity=Decimal("1"))]
+    )
+
+    assert layer_module.lost_events_pending()  # the push did fail
+    assert dashboard_figures(manager).open_orders == before + 1

@@ -4,9 +4,10 @@
 
 Creates (drops first if present) the database ``crm_bench`` on DATABASE_URL's server, migrates
 it, loads the demo base set (``seed_demo``) and then times
-``seed_demo --customers 100000 --orders 1000000`` (``--smoke``: 2,000 and 20,000). Prints the
-wall time, the rows per table, rows per second and the database size; exits non-zero when a
-step fails. Figures of the full run are recorded in docs/PERFORMANCE.md.
+``seed_demo --customers 100000 --orders 1000000``. ``--smoke`` loads 1,000 and 10,000 into a
+database of its own, ``crm_bench_smoke``, so a smoke run never destroys the full-scale data.
+Prints the wall time, the rows per table, rows per second and the database size; exits non-zero
+when a step fails. Figures of the full run are recorded in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "crm_bench"
+SMOKE_DB = "crm_bench_smoke"
 FULL = (100_000, 1_000_000)
-SMOKE = (2_000, 20_000)
+SMOKE = (1_000, 10_000)
 TABLES = [
     "customers_customer",
     "orders_order",
@@ -45,10 +47,10 @@ def _with_database(url: str, name: str) -> str:
     return urlunparse(parts._replace(path="/" + name))
 
 
-def _recreate(server_url: str) -> None:
+def _recreate(server_url: str, name: str) -> None:
     with psycopg.connect(_with_database(server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _manage(env: dict[str, str], *args: str) -> float:
@@ -72,20 +74,21 @@ def _census(url: str) -> tuple[dict[str, int], int, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="2,000 customers and 20,000 orders")
+    parser.add_argument("--smoke", action="store_true", help=f"1,000 customers and 10,000 orders, in {SMOKE_DB}")
     options = parser.parse_args(argv)
     server_url = os.environ.get("DATABASE_URL", "")
     if not server_url.startswith(("postgres://", "postgresql://")):
         print("bench.seed_scale needs DATABASE_URL=postgres://... (the server to create crm_bench on)", file=sys.stderr)
         return 2
     customers, orders = SMOKE if options.smoke else FULL
-    url = _with_database(server_url, BENCH_DB)
+    name = SMOKE_DB if options.smoke else BENCH_DB
+    url = _with_database(server_url, name)
     env = {**os.environ, "DATABASE_URL": url}
     if not env.get("DJANGO_SECRET_KEY"):
         env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(48)
         env.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
-    print(f"Fresh database {BENCH_DB} on {urlparse(server_url).hostname}")
-    _recreate(server_url)
+    print(f"Fresh database {name} on {urlparse(server_url).hostname}")
+    _recreate(server_url, name)
     _manage(env, "migrate", "-v0")
     base = _manage(env, "seed_demo")
     before, _, _ = _census(url)

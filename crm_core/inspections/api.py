@@ -6,7 +6,8 @@ import mimetypes
 from typing import Any
 
 import django_filters
-from django.http import FileResponse
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
@@ -359,15 +360,22 @@ class InspectionViewSet(mixins.ListModelMixin, KeysetViewSet):
         filter_backends=(),
         content_negotiation_class=AnyAccept,
     )
-    def photo(self, request: Request, pk: Any = None, photo_pk: Any = None) -> FileResponse:
+    def photo(self, request: Request, pk: Any = None, photo_pk: Any = None) -> HttpResponse:
         """The picture itself."""
         inspection = self.get_object()
         photo = InspectionPhoto.objects.filter(inspection=inspection, pk=photo_pk).first()
         if photo is None:
             raise NotFound()
         try:
-            handle = photo.image.open("rb")
+            # Read whole (photos are capped at upload): a file iterator under ASGI is drained in
+            # a thread with a warning on every request.
+            with photo.image.open("rb") as handle:
+                content = handle.read()
         except (FileNotFoundError, OSError):
             raise NotFound() from None
-        content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
-        return FileResponse(handle, content_type=content_type)
+        guessed = mimetypes.guess_type(photo.image.name)[0] or ""
+        safe = guessed in services.SAFE_IMAGE_TYPES
+        # Like the page's photo view: only picture types inline, anything else downloaded.
+        response = HttpResponse(content, content_type=guessed if safe else "application/octet-stream")
+        response["Content-Disposition"] = content_disposition_header(not safe, photo.image.name.rsplit("/", 1)[-1])
+        return response

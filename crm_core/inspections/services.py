@@ -30,6 +30,8 @@ from realtime.publish import publish
 
 MAX_DURATION = timedelta(hours=12)
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
+# Served inline; any other upload is sent as a download so it can never render as a page.
+SAFE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
 def _event_data(inspection: Inspection, **extra: Any) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,7 +35,6 @@ ADD = "inspections.add_inspection"
 CHANGE = "inspections.change_inspection"
 ADD_RESULT = "inspections.add_inspectionresult"
 ADD_PHOTO = "inspections.add_inspectionphoto"
-SAFE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 
 def _require(user: User, *perms: str) -> None:
@@ -237,16 +236,17 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inspections/detail.html", context)
 
 
-def _file_response(storage_name: str, *, download_name: str, content_type: str | None = None) -> FileResponse:
+def _file_response(storage_name: str, *, download_name: str, content_type: str | None = None) -> HttpResponse:
     guessed = content_type or mimetypes.guess_type(download_name)[0] or ""
-    safe = guessed in SAFE_IMAGE_TYPES
+    safe = guessed in services.SAFE_IMAGE_TYPES
+    # Photos are capped at upload (MAX_PHOTO_BYTES), so they are read whole: under Daphne a
+    # FileResponse would be a synchronous iterator that Django has to drain in a thread, with a
+    # warning on every thumbnail of a page.
+    with default_storage.open(storage_name, "rb") as handle:
+        content = handle.read()
     # Only picture types render inline: an upload named "x.html" must never run as a page here.
-    response = FileResponse(
-        default_storage.open(storage_name, "rb"),
-        content_type=guessed if safe else "application/octet-stream",
-        as_attachment=not safe,
-        filename=download_name,
-    )
+    response = HttpResponse(content, content_type=guessed if safe else "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(not safe, download_name)
     response["Cache-Control"] = "private, max-age=86400"
     return response
 

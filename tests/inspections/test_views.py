@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -466,7 +467,7 @@ def test_photo_and_thumbnail_are_served_only_to_who_may_see_the_visit(client, cr
 
     from PIL import Image
 
-    with Image.open(io.BytesIO(b"".join(thumb.streaming_content))) as picture:
+    with Image.open(io.BytesIO(thumb.content)) as picture:
         assert max(picture.size) <= 320
 
     client.force_login(world.user(Role.DISPATCHER, branch=world.branch_b))
@@ -477,6 +478,42 @@ def test_photo_and_thumbnail_are_served_only_to_who_may_see_the_visit(client, cr
     other = visit(2, 9)
     client.force_login(crew.dispatcher)
     assert client.get(reverse("inspections:photo", args=[other.pk, photo.pk])).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_photos_are_served_under_asgi_without_a_streaming_warning(client, crew, visit, media):
+    """Daphne serves the pages: a page of thumbnails must not drain file iterators in a thread
+    (Django warns on every such response under ASGI)."""
+    import warnings
+
+    from asgiref.sync import async_to_sync
+    from channels.testing import HttpCommunicator
+    from django.conf import settings
+    from django.core.asgi import get_asgi_application
+
+    inspection = visit(1, 9)
+    photo = inspection_add_photo(actor=crew.inspector, inspection=inspection, image=png("wall.png", size=(800, 600)))
+    url = reverse("inspections:photo", args=[inspection.pk, photo.pk])
+    client.force_login(crew.dispatcher)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    application = get_asgi_application()
+
+    def fetch(path: str) -> dict:
+        path, _, query = path.partition("?")
+        communicator = HttpCommunicator(
+            application, "GET", path, headers=[(b"cookie", cookie), (b"host", b"testserver")]
+        )
+        communicator.scope["query_string"] = query.encode()
+        return async_to_sync(communicator.get_response)()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        full = fetch(url)
+        thumb = fetch(url + "?size=thumb")
+
+    assert [str(w.message) for w in caught if "iterator" in str(w.message)] == []
+    assert full["status"] == 200 and full["body"].startswith(b"\x89PNG")
+    assert thumb["status"] == 200 and thumb["body"].startswith(b"\xff\xd8")  # a JPEG
 
 
 def test_a_picture_uploaded_under_a_page_name_is_downloaded_not_rendered(client, crew, visit, media):

@@ -80,3 +80,31 @@ def intcomma_l(value: int | None) -> str:
 @register.filter
 def status_colour(status: str) -> str:
     return STATUS_COLOURS.get(str(status), "secondary")
+
+
+@register.filter
+def ago(value: Any, now: Any = None) -> str:
+    """How long ago, as people say it: "just now" under a minute (never "0 minutes"), then
+    minutes, hours and days with the language's plural forms, and the date after a week."""
+    from datetime import datetime
+
+    from django.template.defaultfilters import date as date_filter
+    from django.utils import timezone
+    from django.utils.translation import ngettext
+
+    if not isinstance(value, datetime):
+        return ""
+    now = now or timezone.now()
+    seconds = (now - value).total_seconds()
+    if seconds < 60:
+        return _("just now")
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return ngettext("%(count)d minute ago", "%(count)d minutes ago", minutes) % {"count": minutes}
+    hours = minutes // 60
+    if hours < 24:
+        return ngettext("%(count)d hour ago", "%(count)d hours ago", hours) % {"count": hours}
+    days = hours // 24
+    if days < 7:
+        return ngettext("%(count)d day ago", "%(count)d days ago", days) % {"count": days}
+    return date_filter(timezone.localtime(value), "SHORT_DATETIME_FORMAT")

@@ -159,6 +159,10 @@ CRM_CHANNEL_GROUP_EXPIRY = env_int("CRM_CHANNEL_GROUP_EXPIRY", 86400, minimum=60
 CRM_LIVE_CHECK_SECONDS = env_int("CRM_LIVE_CHECK_SECONDS", 5, minimum=1)
 CRM_LIVE_GAP_GRACE_SECONDS = env_int("CRM_LIVE_GAP_GRACE_SECONDS", 3, minimum=1)
 CRM_PUBLISH_TIMEOUT_SECONDS = env_int("CRM_PUBLISH_TIMEOUT_SECONDS", 2, minimum=1)
+# Presence ("who else is here"): each page re-announces itself this often, and an entry not
+# heard from for the expiry is dropped (a crashed process sends no "left").
+CRM_PRESENCE_HEARTBEAT_SECONDS = env_int("CRM_PRESENCE_HEARTBEAT_SECONDS", 25, minimum=1)
+CRM_PRESENCE_EXPIRY_SECONDS = env_int("CRM_PRESENCE_EXPIRY_SECONDS", 70, minimum=3)
 if REDIS_URL:
     CACHES = {
         "default": {

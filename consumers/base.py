@@ -13,7 +13,10 @@ The protocol is documented for clients in docs/REALTIME.md. In short:
 * ``resync`` means "what you show may be stale, fetch it again": sent when the channel layer
   dropped a message on its way here (a group sequence number went missing), and when the layer
   came back after an outage or lost its state;
-* a ``user.access_changed`` event for the user closes the socket with 4403.
+* a ``user.access_changed`` event for the user closes the socket with 4403;
+* ``{"action": "presence", "room", "state"}`` puts the connection in a presence room (who else
+  has this record or board open, and who is editing it — realtime/presence.py); the server
+  answers with ``presence`` frames listing the other users in the room whenever that changes.
 """
 
 from __future__ import annotations
@@ -39,6 +42,17 @@ from realtime.audiences import audience_key, user_group, user_may_receive
 from realtime.events import Event, last_event_id
 from realtime.gaps import GapDetector
 from realtime.layer import current_group_seqs
+from realtime.presence import (
+    LEFT,
+    MAX_ROOMS,
+    Presence,
+    Roster,
+    authorize_room,
+    expiry_seconds,
+    heartbeat_seconds,
+    member_card,
+    parse_room,
+)
 from realtime.topics import Subscription, TopicError, authorize, parse_request
 
 logger = logging.getLogger(__name__)
@@ -116,6 +130,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.group_refs: collections.Counter[str] = collections.Counter()
         self.gaps = GapDetector(grace=float(getattr(settings, "CRM_LIVE_GAP_GRACE_SECONDS", 3)))
         self.recent_ids: collections.deque[int] = collections.deque(maxlen=RECENT_EVENT_IDS)
+        self.presence: dict[tuple, Presence] = {}
         self.needs_rejoin = False
         self.live = True
         self.seq = 0
@@ -151,7 +166,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             async with asyncio.timeout(_layer_timeout()):
-                for group in [self.personal, *self.group_refs]:
+                # The others learn at once that this page is gone, not when their entry expires.
+                for entry in self.presence.values():
+                    await self._presence_group_send(entry, "presence.leave")
+                for group in [self.personal, *self.group_refs, *self._presence_groups()]:
                     await self.channel_layer.group_discard(group, self.channel_name)
         except Exception as exc:
             logger.info("Could not leave the groups of a closed stream: %s", exc)
@@ -229,6 +247,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.live = True
         await self._send_frame({"type": "status", "live": True})
         await self.resync("recovered")
+        await self._presence_rejoin()
 
     async def check(self, current: dict[str, int] | None = None) -> None:
         """The watch's regular call, with the layer's current group numbers: resync on an overdue
@@ -247,12 +266,13 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             self.joined_at = time.monotonic()
             try:
                 async with asyncio.timeout(_layer_timeout()):
-                    for group in self._wanted_groups():
+                    for group in [*self._wanted_groups(), *self._presence_groups()]:
                         await self.channel_layer.group_add(group, self.channel_name)
             except Exception as exc:
                 logger.info("Could not refresh groups: %s", exc)
                 self.needs_rejoin = True
                 self.watch.report_failure()
+        await self._presence_tick()
 
     # --- frames from the client -------------------------------------------------------------------
 
@@ -275,6 +295,8 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self._subscribe(content)
         elif action == "unsubscribe":
             await self._unsubscribe(content)
+        elif action == "presence":
+            await self._presence(content)
         else:
             await self._error("bad_request")
 
@@ -324,6 +346,140 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self._leave(gone)
         described = {"topic": key[0], **({"date": key[1].isoformat()} if key[1] else {})}
         await self._send_frame({"type": "unsubscribed", **described})
+
+    # --- presence (realtime/presence.py) ---------------------------------------------------------
+
+    def _presence_groups(self) -> list[str]:
+        return [entry.room.group for entry in self.presence.values()]
+
+    def _presence_entry(self, message: dict[str, Any]) -> Presence | None:
+        """The room a presence message from the layer is about, if this stream is (still) in it
+        and the message is not its own."""
+        card = message.get("member")
+        if not self._open or not isinstance(card, dict) or card.get("channel") == self.channel_name:
+            return None
+        for entry in self.presence.values():
+            if entry.room.group == message.get("group"):
+                return entry
+        return None
+
+    def _own_card(self, entry: Presence) -> dict[str, Any]:
+        return member_card(self.user, self.channel_name, entry.state)
+
+    async def _presence_group_send(self, entry: Presence, kind: str) -> None:
+        entry.announced_at = time.monotonic()
+        message = {"type": kind, "group": entry.room.group, "member": self._own_card(entry)}
+        try:
+            await asyncio.wait_for(self.channel_layer.group_send(entry.room.group, message), _layer_timeout())
+        except Exception as exc:
+            # The heartbeat says it again; the others' entries outlive a missed message.
+            logger.info("Could not send %s to %s: %s", kind, entry.room.group, exc)
+
+    async def _send_presence(self, entry: Presence, state: str | None = None) -> None:
+        await self._send_frame(
+            {
+                "type": "presence",
+                **entry.room.describe(),
+                "state": state or entry.state,
+                "users": [] if state == LEFT else entry.roster.others(),
+            }
+        )
+
+    async def _presence(self, content: dict) -> None:
+        try:
+            name, day, state = parse_room(content)
+        except TopicError as exc:
+            await self._error(exc.code, room=str(content.get("room", ""))[:64])
+            return
+        key = (name, day)
+        entry = self.presence.get(key)
+        if state == LEFT:
+            if entry is not None:
+                del self.presence[key]
+                await self._presence_group_send(entry, "presence.leave")
+                await self._leave([entry.room.group])
+                await self._send_presence(entry, LEFT)
+            else:
+                await self._send_frame({"type": "presence", "room": name, "state": LEFT, "users": []})
+            return
+        if entry is None:
+            if len(self.presence) >= MAX_ROOMS:
+                await self._error("too_many_topics", room=name)
+                return
+            try:
+                room = await database_sync_to_async(authorize_room)(self.user, name, day)
+            except TopicError as exc:
+                await self._error(exc.code, room=name)
+                return
+            entry = self.presence.get(key)  # the same request twice in flight
+            if entry is None:
+                entry = self.presence[key] = Presence(room=room, state=state, roster=Roster(own_user=self.user.pk))
+                try:
+                    async with asyncio.timeout(_layer_timeout()):
+                        await self.channel_layer.group_add(room.group, self.channel_name)
+                except Exception as exc:
+                    logger.info("Could not join %s: %s", room.group, exc)
+                    self.needs_rejoin = True
+                    self.watch.report_failure()
+                await self._send_presence(entry)
+                await self._presence_group_send(entry, "presence.join")
+                return
+        if entry.state != state:
+            entry.state = state
+            await self._presence_group_send(entry, "presence.update")
+        await self._send_presence(entry)
+
+    async def _presence_rejoin(self) -> None:
+        """After the layer lost its state: back into every room, and ask who is there again."""
+        for entry in list(self.presence.values()):
+            try:
+                async with asyncio.timeout(_layer_timeout()):
+                    await self.channel_layer.group_add(entry.room.group, self.channel_name)
+            except Exception as exc:
+                logger.info("Could not re-join %s: %s", entry.room.group, exc)
+                continue
+            await self._presence_group_send(entry, "presence.join")
+
+    async def _presence_tick(self) -> None:
+        """The watch's regular call: forget members gone silent, and say we are still here."""
+        now = time.monotonic()
+        for entry in list(self.presence.values()):
+            if entry.roster.expire(expiry_seconds(), now):
+                await self._send_presence(entry)
+            if now - entry.announced_at >= heartbeat_seconds():
+                await self._presence_group_send(entry, "presence.update")
+
+    async def presence_join(self, message: dict[str, Any]) -> None:
+        entry = self._presence_entry(message)
+        if entry is None:
+            return
+        card = message["member"]
+        changed = entry.roster.heard(card)
+        try:
+            await asyncio.wait_for(
+                self.channel_layer.send(
+                    str(card["channel"]),
+                    {"type": "presence.here", "group": entry.room.group, "member": self._own_card(entry)},
+                ),
+                _layer_timeout(),
+            )
+        except Exception as exc:
+            logger.info("Could not answer a presence join in %s: %s", entry.room.group, exc)
+        if changed:
+            await self._send_presence(entry)
+
+    async def presence_here(self, message: dict[str, Any]) -> None:
+        entry = self._presence_entry(message)
+        if entry is not None and entry.roster.heard(message["member"]):
+            await self._send_presence(entry)
+
+    async def presence_update(self, message: dict[str, Any]) -> None:
+        await self.presence_here(message)
+
+    async def presence_leave(self, message: dict[str, Any]) -> None:
+        entry = self._presence_entry(message)
+        if entry is not None and entry.roster.gone(str(message["member"].get("channel"))):
+            await self._send_presence(entry)
 
     # --- events from the channel layer ------------------------------------------------------------
 

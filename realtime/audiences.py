@@ -11,6 +11,7 @@ role may see the topic; an event also goes to the rooms of the records it is abo
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from crm_core.accounts.models import Role
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 TOPICS = ("customers", "orders", "inspections", "inventory", "alerts")
 # Records that have a room of their own; an event joins the room of every such id in its data.
 RECORD_KINDS = ("customer", "order", "inspection")
+_GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 # Which branch-wide topics each role may follow. Inspectors follow none: they get their
 # own inspections on their personal group.
@@ -49,7 +51,10 @@ def user_group(user_id: int) -> str:
 
 
 def presence_group(room: str) -> str:
-    return f"presence.{room}"
+    """The group of a presence room (realtime/presence.py): ``order:42`` → ``presence.order.42``,
+    ``orders.board:b3`` → ``presence.orders.board.b3``. Group names allow letters, digits and
+    ``-_.`` only, and room keys never contain a dot after a colon, so two rooms never share one."""
+    return "presence." + _GROUP_UNSAFE.sub(".", room)
 
 
 def record_group(kind: str, record_id: int) -> str:

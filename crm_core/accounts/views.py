@@ -10,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from crm_core.accounts import selectors, services
 from crm_core.accounts.models import Notification
@@ -89,6 +91,16 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     template = "accounts/notifications.html#list" if request.htmx else "accounts/notifications.html"
     return render(request, template, {"page_obj": page, "unread_only": unread_only})
+
+
+@login_required
+@require_GET
+@never_cache
+def notification_badge(request: HttpRequest) -> HttpResponse:
+    """The bell's unread count, fetched again when a notification arrives or the stream resyncs."""
+    count = selectors.unread_notification_count(request.user)
+    # Rendered without the request: the context processors would count the unread ones again.
+    return HttpResponse(render_to_string("accounts/notifications.html#badge", {"unread_notifications": count}))
 
 
 @login_required

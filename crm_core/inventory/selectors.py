@@ -14,13 +14,15 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from crm_core.accounts.models import ActivityLog, Branch, User
 from crm_core.common.text import normalize_search
 from crm_core.inventory.models import Category, Product, StockLevel, StockMovement, Warehouse
+from realtime.audiences import topics_for_user
+from realtime.events import last_event_id
 
 # Sort keys offered by the lists → ORDER BY. Each leads with an indexed column
 # (product_name_idx, the unique SKU, created_at's index) and ends with a unique one.
@@ -335,3 +337,66 @@ def movement_ledger(
     if reference:
         qs = qs.filter(reference__icontains=reference.strip())
     return qs.order_by(*MOVEMENT_ORDERING)
+
+
+# --- Stock alerts --------------------------------------------------------------------------------
+
+# The alerts page shows at most this many rows (a branch rarely has more levels below their
+# reorder level at once; beyond it the stock page's "low only" filter pages through them all).
+ALERTS_LIMIT = 200
+PANEL_LIMIT = 8
+
+
+def alert_sort_key(level: StockLevel) -> str:
+    """The order of alert rows, compared as plain strings on the server and in the browser
+    (static/js/live.js inserts a new row where its ``data-sort-key`` belongs)."""
+    return f"{level.product.name}|{level.warehouse.name}|{level.pk:012d}"
+
+
+def _alert_levels(user: User) -> QuerySet[StockLevel]:
+    return (
+        StockLevel.objects.visible_to(user)
+        .select_related("product", "warehouse", "warehouse__branch")
+        .annotate(shortfall=F("product__reorder_level") - F("quantity"))
+    )
+
+
+@dataclass(frozen=True)
+class StockAlerts:
+    levels: list[StockLevel]
+    count: int  # all of them, not only the ones shown
+    more: bool
+    since: int  # the newest event id the list reflects (data-live-since)
+
+
+def stock_alerts(user: User, limit: int = ALERTS_LIMIT) -> StockAlerts:
+    """The levels below their reorder level in the user's scope, in ``alert_sort_key`` order."""
+    # Read before the query: an event committed in between makes the page resync, not miss it.
+    since = last_event_id()
+    rows = list(_alert_levels(user).filter(is_low=True).order_by("product__name", "warehouse__name", "id")[: limit + 1])
+    more = len(rows) > limit
+    # The database's collation may order names differently from a plain string comparison;
+    # the browser inserts live rows by the latter, so the page is sorted the same way.
+    levels = sorted(rows[:limit], key=alert_sort_key)
+    return StockAlerts(levels=levels, count=stock_alert_count(user) if more else len(levels), more=more, since=since)
+
+
+def stock_alert_count(user: User) -> int:
+    return StockLevel.objects.visible_to(user).filter(is_low=True).count()
+
+
+def stock_level_for_row(user: User, pk: Any) -> StockLevel | None:
+    """One level with what its row on the stock, product and alerts pages shows, if the user may see it."""
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        return None
+    return _alert_levels(user).select_related("product__category").filter(pk=pk).first()
+
+
+def follows_stock_alerts(user: User) -> bool:
+    """The roles the low-stock alerts are for (realtime.audiences.ROLE_TOPICS "alerts") — the
+    same people the services notify — and who may see stock levels."""
+    return "alerts" in topics_for_user(user) and user.has_perm("inventory.view_stocklevel")
+
+
+def follows_stock_board(user: User) -> bool:
+    return "inventory" in topics_for_user(user) and user.has_perm("inventory.view_stocklevel")

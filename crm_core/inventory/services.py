@@ -319,6 +319,7 @@ def _publish_stock_changed(movement: StockMovement, level: StockLevel, warehouse
         branch_id=warehouse.branch_id,
         data={
             "movement": movement.pk,
+            "level": level.pk,
             "kind": movement.kind,
             "product": movement.product_id,
             "warehouse": warehouse.pk,

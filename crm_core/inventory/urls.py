@@ -6,6 +6,8 @@ app_name = "inventory"
 
 urlpatterns = [
     path("", views.stock, name="stock"),
+    path("alerts/", views.stock_alerts, name="alerts"),
+    path("alerts/panel/", views.stock_alerts_panel, name="alerts_panel"),
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_create, name="product_create"),
     path("products/lookup/", views.product_lookup, name="product_lookup"),

@@ -26,6 +26,7 @@ from crm_core.common.pagination import CappedCountPaginator, keyset_paginate
 from crm_core.common.templatetags.crm import qty
 from crm_core.inventory import forms, selectors, services
 from crm_core.inventory.models import StockMovement
+from realtime.events import last_event_id
 
 PER_PAGE = 50
 LEDGER_PAGE = 50
@@ -51,11 +52,45 @@ def _require(request: HttpRequest, *perms: str) -> None:
 @permission_required("inventory.view_stocklevel", raise_exception=True)
 @require_GET
 def stock(request: HttpRequest) -> HttpResponse:
+    since = last_event_id()
     tree = selectors.category_tree()
     form = forms.StockFilterForm(request.GET or None, user=request.user, tree=tree)
     levels = selectors.stock_levels(request.user, **form.filters())
     page = CappedCountPaginator(levels, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, _page_or_list(request, "inventory/stock.html"), {"form": form, "page_obj": page})
+    context = {
+        "form": form,
+        "page_obj": page,
+        "live_stock": selectors.follows_stock_board(request.user),
+        "live_since": since,
+    }
+    return render(request, _page_or_list(request, "inventory/stock.html"), context)
+
+
+# --- Stock alerts ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def stock_alerts(request: HttpRequest) -> HttpResponse:
+    """The levels below their reorder level, kept current by the stock.alerts stream."""
+    if not selectors.follows_stock_alerts(request.user):
+        raise PermissionDenied
+    context = {"alerts": selectors.stock_alerts(request.user)}
+    template = "inventory/alerts.html#alerts" if request.htmx and not request.htmx.boosted else "inventory/alerts.html"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("inventory.view_stocklevel", raise_exception=True)
+@require_GET
+def stock_alerts_panel(request: HttpRequest) -> HttpResponse:
+    """The dashboard's alerts panel again, after a resync."""
+    user = request.user
+    context = {
+        "alerts": selectors.stock_alerts(user, limit=selectors.PANEL_LIMIT),
+        "live_alerts": selectors.follows_stock_alerts(user),
+    }
+    return render(request, "inventory/alerts.html#panel", context)
 
 
 # --- Products -------------------------------------------------------------------------------
@@ -86,7 +121,9 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(selectors.products(), pk=pk)
     user = request.user
     context = {
+        "live_since": last_event_id(),
         "product": product,
+        "live_stock": selectors.follows_stock_board(user),
         "levels": selectors.product_levels(user, product) if user.has_perm("inventory.view_stocklevel") else None,
         "movements": (
             selectors.product_recent_movements(user, product, PRODUCT_MOVEMENTS)
@@ -94,6 +131,9 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None
         ),
     }
+    if request.htmx and not request.htmx.boosted and context["levels"] is not None:
+        # A resync of the live levels card.
+        return render(request, "inventory/product_detail.html#levels", context)
     return render(request, "inventory/product_detail.html", context)
 
 

@@ -10,8 +10,9 @@
     });
   }
 
-  // A toast from anywhere: window.crmToast("Saved", "success").
-  window.crmToast = function (text, level) {
+  // A toast from anywhere: window.crmToast("Saved", "success"), optionally with a link:
+  // window.crmToast(title, "warning", {url: "/inventory/alerts/", label: "Open"}).
+  window.crmToast = function (text, level, link) {
     var container = document.getElementById("toasts");
     if (!container) return;
     var toast = document.createElement("div");
@@ -22,6 +23,14 @@
     var body = document.createElement("div");
     body.className = "toast-body";
     body.textContent = text;
+    if (link && link.url) {
+      var anchor = document.createElement("a");
+      anchor.href = link.url;
+      anchor.className = "toast-link ms-2 text-reset fw-semibold";
+      anchor.textContent = link.label || link.url;
+      body.appendChild(document.createTextNode(" "));
+      body.appendChild(anchor);
+    }
     var close = document.createElement("button");
     close.type = "button";
     close.className = "btn-close btn-close-white m-auto me-2";

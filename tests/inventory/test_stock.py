@@ -62,6 +62,7 @@ def test_receiving_creates_the_level_and_a_movement(
     assert set(groups) == {f"b{world.branch_a.pk}.inventory", "all.inventory"}
     assert event.data == {
         "movement": movement.pk,
+        "level": StockLevel.objects.get(product=product, warehouse=world.warehouse_a).pk,
         "kind": "receive",
         "product": product.pk,
         "warehouse": world.warehouse_a.pk,

@@ -20,6 +20,7 @@ from crm_core.common.exceptions import StaleVersionError
 from crm_core.common.pagination import CappedCountPaginator, keyset_paginate
 from crm_core.customers import forms, selectors, services
 from crm_core.customers.models import Customer, CustomerCategory, CustomerKind, CustomerStatus
+from realtime.events import last_event_id
 
 VIEW = "customers.view_customer"
 ADD = "customers.add_customer"
@@ -73,20 +74,28 @@ def _partial(request: HttpRequest, template: str, name: str) -> str:
 def customer_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(user, VIEW)
+    # Read before the rows: an event committed in between makes the page resync, not miss it.
+    live_since = last_event_id()
     form = forms.CustomerFilterForm(request.GET or None, user=user)
     filters = form.filters() if request.GET else {}
-    ordering = selectors.CUSTOMER_SORTS[form.sort_key() if request.GET else selectors.DEFAULT_SORT]
+    sort = form.sort_key() if request.GET else selectors.DEFAULT_SORT
+    ordering = selectors.CUSTOMER_SORTS[sort]
+    cursor = request.GET.get("cursor") or None
     page = keyset_paginate(
         selectors.customer_list(user, **filters),
         ordering=ordering,
-        cursor=request.GET.get("cursor") or None,
+        cursor=cursor,
         per_page=selectors.PAGE_SIZE,
         backwards=request.GET.get("dir") == "prev",
     )
+    is_filtered = any(value not in (None, "") for value in filters.values())
     context = {
         "form": form,
         "page_obj": page,
-        "is_filtered": any(value not in (None, "") for value in filters.values()),
+        "is_filtered": is_filtered,
+        "live_since": live_since,
+        # Only the unfiltered first page of the newest customers takes a new customer on top.
+        "live_inserts": not is_filtered and cursor is None and sort == selectors.DEFAULT_SORT,
         "show_branch": user.sees_all_branches,
         "can_add": user.has_perm(ADD),
         "can_manage_categories": _may_manage_categories(user),
@@ -107,31 +116,39 @@ def _timeline_links(entries: list[selectors.TimelineEntry]) -> None:
             entry.url = url_or_none("inspections:detail", entry.obj.pk)
 
 
+def header_context(user: User, customer: Customer) -> dict[str, Any]:
+    """What the customer's header shows: the same for everyone of one role (the live stream
+    renders it once per audience, crm_core/customers/live.py)."""
+    can_order = user.has_perm("orders.add_order") and user.has_perm("orders.add_orderitem")
+    return {
+        "customer": customer,
+        "can_edit": user.has_perm(CHANGE),
+        "new_order_url": url_or_none("orders:create", query={"customer": customer.pk}) if can_order else None,
+        "new_inspection_url": (
+            url_or_none("inspections:create", query={"customer": customer.pk})
+            if user.has_perm("inspections.add_inspection")
+            else None
+        ),
+    }
+
+
 def _detail_context(request: HttpRequest, customer: Customer, note_form: forms.NoteForm | None = None) -> dict:
     user = request.user
     timeline = selectors.customer_timeline(user, customer)
     _timeline_links(timeline.entries)
-    can_order = user.has_perm("orders.add_order") and user.has_perm("orders.add_orderitem")
     return {
-        "customer": customer,
+        **header_context(user, customer),
         "timeline": timeline,
         "timeline_limit": selectors.TIMELINE_PER_KIND,
         "totals": selectors.customer_totals(user, customer),
         "note_form": note_form if note_form is not None else forms.NoteForm(),
-        "can_edit": user.has_perm(CHANGE),
         "can_add_note": user.has_perm(ADD_NOTE),
-        "new_order_url": url_or_none("orders:create", query={"customer": customer.pk}) if can_order else None,
         "orders_url": (
             url_or_none("orders:list", query={"customer": customer.pk}) if user.has_perm("orders.view_order") else None
         ),
         "inspections_url": (
             url_or_none("inspections:list", query={"customer": customer.pk})
             if user.has_perm("inspections.view_inspection")
-            else None
-        ),
-        "new_inspection_url": (
-            url_or_none("inspections:create", query={"customer": customer.pk})
-            if user.has_perm("inspections.add_inspection")
             else None
         ),
     }
@@ -141,8 +158,9 @@ def _detail_context(request: HttpRequest, customer: Customer, note_form: forms.N
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request.user, VIEW)
+    live_since = last_event_id()
     customer = get_object_or_404(selectors.customer_detail_queryset(request.user), pk=pk)
-    return render(request, "customers/detail.html", _detail_context(request, customer))
+    return render(request, "customers/detail.html", {**_detail_context(request, customer), "live_since": live_since})
 
 
 @login_required

@@ -12,4 +12,28 @@
     var box = document.querySelector("#note-form textarea");
     if (box) box.focus();
   });
+
+  // Live events the server sends no fragment for still change what these pages show: an order or
+  // an inspection of the customer changes its timeline and totals, and a new customer may belong
+  // in a filtered list. The page fetches those parts again, at most once a second.
+  var THROTTLE = 1000;
+  var pending = {};
+
+  function stale(selector, name) {
+    if (!document.querySelector(selector) || !window.htmx || pending[name]) return;
+    pending[name] = setTimeout(function () {
+      delete pending[name];
+      var element = document.querySelector(selector); // the list may have been swapped meanwhile
+      if (element) window.htmx.trigger(element, name);
+    }, THROTTLE);
+  }
+
+  document.body.addEventListener("crm:live-event", function (event) {
+    var type = (event.detail && event.detail.type) || "";
+    if (/^(order|inspection)\./.test(type)) {
+      stale("[data-customer-live]", "crm:customer-stale");
+    } else if (type === "customer.created" && !document.getElementById("customer-rows")) {
+      stale("[data-customer-list]", "crm:customers-stale");
+    }
+  });
 })();

@@ -12,6 +12,9 @@
 //   crm:live-event  an event arrived (detail is the event frame); fragments in it ("html") have
 //                   already been swapped in by id
 //   crm:live-status detail.live is true or false; #live-status shows "paused" while false
+//   crm:live-open   a connection was (re-)established (hello): presence rooms are entered again
+//   crm:presence    a presence frame (static/js/presence.js shows who else is here)
+// window.CrmLive.send(message) sends a frame on the open socket (presence.js uses it).
 (function () {
   "use strict";
 
@@ -177,6 +180,7 @@
         setLive(frame.live !== false);
         subscribed = {};
         syncTopics();
+        emit("crm:live-open", {});
         if (connectedBefore) {
           // Anything may have happened while we were away: one resync covers every topic.
           Object.keys(subscribed).forEach(function (k) { subscribed[k].checked = true; });
@@ -208,6 +212,9 @@
         if (window.console) console.warn("live stream:", frame.code, frame.topic || "");
         return;
       case "unsubscribed":
+        return;
+      case "presence":
+        emit("crm:presence", frame);
         return;
       default:
         if (frame.type && frame.type.indexOf(".") > 0) {
@@ -266,6 +273,11 @@
       scheduleReconnect(event.code === 4403);
     };
   }
+
+  window.CrmLive = {
+    send: send,
+    isOpen: function () { return !!socket && socket.readyState === WebSocket.OPEN; }
+  };
 
   document.addEventListener("htmx:afterSettle", function () {
     if (socket && socket.readyState === WebSocket.OPEN) syncTopics();

@@ -186,7 +186,7 @@ def test_htmx_note_returns_the_new_entry_and_a_fresh_form(login, personas, scene
     assert response.status_code == 200
     note = CustomerNote.objects.get(customer=customer, body="اتصل يوم الأحد")
     assert note.author == personas.owner
-    assert response.text.lstrip().startswith('<li class="timeline-note"')
+    assert response.text.lstrip().startswith(f'<li id="timeline-note-{note.pk}" class="timeline-note"')
     assert "اتصل يوم الأحد" in response.text
     assert 'hx-swap-oob="true"' in response.text
     assert "<html" not in response.text

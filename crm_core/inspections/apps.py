@@ -6,3 +6,7 @@ class InspectionsConfig(AppConfig):
     name = "crm_core.inspections"
     label = "inspections"
     verbose_name = _("Inspections")
+
+    def ready(self) -> None:
+        # The pages' live fragments (realtime/renderers.py).
+        from crm_core.inspections import live  # noqa: F401

@@ -307,6 +307,42 @@ class AssignForm(forms.Form):
         self.order_fields(["inspector"])
 
 
+class BoardMoveForm(forms.Form):
+    """A card dropped on the dispatch board, or its "Move…" form: who and/or when.
+
+    ``inspector`` absent keeps the inspector, 0 takes it off anyone's list; ``date`` and
+    ``start_time`` together move the visit in time, keeping its length.
+    """
+
+    inspection = forms.IntegerField(min_value=1)
+    version = forms.IntegerField(min_value=1)
+    inspector = forms.IntegerField(required=False, min_value=0)
+    date = forms.DateField(required=False)
+    start_time = forms.TimeField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        day, start_time = cleaned.get("date"), cleaned.get("start_time")
+        cleaned["scheduled_start"] = None
+        if self.errors:
+            return cleaned
+        if (day is None) != (start_time is None):
+            raise ValidationError(_("Choose both a day and a start time."))
+        if day is not None:
+            start = timezone.make_aware(datetime.combine(day, start_time.replace(second=0, microsecond=0)))
+            if start < timezone.now() - timedelta(minutes=5):
+                raise ValidationError(_("This time has already passed; choose a later one."))
+            cleaned["scheduled_start"] = start
+        if cleaned.get("inspector") is None and cleaned["scheduled_start"] is None:
+            raise ValidationError(_("Choose an inspector or a start time."))
+        return cleaned
+
+    def error_text(self) -> str:
+        if any(name in self.errors for name in ("inspection", "version")):
+            return str(_("This card is out of date. Reload the board."))
+        return " ".join(str(error) for errors in self.errors.values() for error in errors)
+
+
 # --- Status actions ----------------------------------------------------------------------------
 
 

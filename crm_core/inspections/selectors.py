@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -18,6 +18,7 @@ from crm_core.inspections.models import (
     ACTIVE_INSPECTION_STATUSES,
     Inspection,
     InspectionPhoto,
+    InspectionStatus,
 )
 from crm_core.inventory.models import Product
 
@@ -215,6 +216,7 @@ def week_calendar(
     for person in inspectors:
         by_inspector[person.pk] = CalendarRow(person, [[] for _ in days])
     for visit in visits:
+        as_board_card(visit)
         key = visit.inspector_id
         if key not in by_inspector:
             # A visit of someone no longer in the list (deactivated, moved branch) or nobody yet.
@@ -224,6 +226,161 @@ def week_calendar(
     # Unassigned visits last: they are the dispatcher's to-do row.
     calendar.rows = [row for row in rows if row.inspector is not None] + [row for row in rows if row.inspector is None]
     return calendar
+
+
+# --- Dispatch board ----------------------------------------------------------------------------
+
+# Who plans the day on the board: the roles that move other people's visits. Inspectors change
+# their own visits (start, finish) and keep their "my day" page.
+BOARD_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.DISPATCHER})
+# The hours offered as drop zones, local time: a visit dropped on 09:00 starts at 09:00.
+BOARD_FIRST_HOUR = 8
+BOARD_LAST_HOUR = 18
+# A branch's day is a few dozen visits; the cap only guards against a runaway page.
+BOARD_LIMIT = 500
+# Cancelled and no-show visits no longer hold anyone's time: they stay on the board (the
+# dispatcher sees that a slot was freed, and why) but sort after every live visit.
+CLOSED_STATUSES = (InspectionStatus.CANCELLED, InspectionStatus.NO_SHOW)
+CLOSED_SORT_PREFIX = "~"
+
+
+def board_allowed(user: User) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.has_perm("inspections.change_inspection")
+        and (user.is_superuser or user.role in BOARD_ROLES)
+    )
+
+
+def _utc_stamp(moment: datetime) -> str:
+    # One fixed format in UTC, so keys compare as strings in the browser (static/js/live.js).
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def board_sort_key(inspection: Inspection) -> str:
+    """The card's place in its column: by start (ISO, UTC), closed visits last."""
+    key = f"{_utc_stamp(inspection.scheduled_start)}#{inspection.pk:012d}"
+    return CLOSED_SORT_PREFIX + key if inspection.status in CLOSED_STATUSES else key
+
+
+def board_column_id(day: date, branch_id: int | None, inspector_id: int | None) -> str:
+    """The DOM id of a column: the same on every page and in every live fragment."""
+    who = f"insp-{inspector_id}" if inspector_id else "unassigned"
+    return f"board-{day.isoformat()}-b{branch_id or 0}-{who}"
+
+
+def board_column_for(inspection: Inspection) -> str:
+    return board_column_id(
+        timezone.localdate(inspection.scheduled_start), inspection.branch_id, inspection.inspector_id
+    )
+
+
+def as_board_card(inspection: Inspection) -> Inspection:
+    """The inspection with what its card template reads: its column, sort key, closed or not."""
+    inspection.board_column_id = board_column_for(inspection)
+    inspection.board_sort_key = board_sort_key(inspection)
+    inspection.board_closed = inspection.status in CLOSED_STATUSES
+    return inspection
+
+
+@dataclass(frozen=True)
+class BoardSlot:
+    start: datetime
+    sort_key: str
+
+
+@dataclass
+class BoardColumn:
+    dom_id: str
+    inspector: User | None
+    cards: list[Inspection] = field(default_factory=list)
+    # Cards and hour slots in one time order: the column is a timeline, and a card that arrives
+    # live lands between the right hours by its sort key alone.
+    entries: list[BoardSlot | Inspection] = field(default_factory=list)
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for card in self.cards if card.status not in CLOSED_STATUSES)
+
+    @property
+    def key(self) -> str:
+        return str(self.inspector.pk) if self.inspector is not None else ""
+
+
+@dataclass
+class Board:
+    day: date
+    branch_id: int | None
+    columns: list[BoardColumn]
+    truncated: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(column.cards for column in self.columns)
+
+    @property
+    def previous_day(self) -> date:
+        return self.day - timedelta(days=1)
+
+    @property
+    def next_day(self) -> date:
+        return self.day + timedelta(days=1)
+
+
+def board_slots(day: date) -> list[BoardSlot]:
+    slots = []
+    for hour in range(BOARD_FIRST_HOUR, BOARD_LAST_HOUR):
+        start = timezone.make_aware(datetime.combine(day, time(hour, 0)))
+        slots.append(BoardSlot(start=start, sort_key=_utc_stamp(start)))
+    return slots
+
+
+def board_card_queryset(user: User) -> QuerySet[Inspection]:
+    """What a board card shows, in one query (the page and the live fragments share it)."""
+    return Inspection.objects.visible_to(user).select_related("customer", "order", "inspector")
+
+
+def dispatch_board(user: User, *, day: date, branch_id: int | None, inspectors: list[User]) -> Board:
+    """One column per inspector of the branch, then anyone else holding a visit that day, then
+    the unassigned visits; each column's cards and hour slots in time order. Two queries with
+    the inspectors the caller already has, whatever the number of cards."""
+    start, end = local_day_bounds(day)
+    qs = (
+        board_card_queryset(user)
+        .filter(scheduled_start__gte=start, scheduled_start__lt=end)
+        .order_by("scheduled_start", "id")
+    )
+    if branch_id is not None:
+        qs = qs.filter(branch_id=branch_id)
+    visits = list(qs[: BOARD_LIMIT + 1])
+    truncated = len(visits) > BOARD_LIMIT
+    visits = visits[:BOARD_LIMIT]
+    columns: dict[int | None, BoardColumn] = {
+        person.pk: BoardColumn(board_column_id(day, branch_id, person.pk), person) for person in inspectors
+    }
+    extra: dict[int | None, BoardColumn] = {}
+    unassigned = BoardColumn(board_column_id(day, branch_id, None), None)
+    for visit in visits:
+        as_board_card(visit)
+        if visit.inspector_id is None:
+            unassigned.cards.append(visit)
+            continue
+        column = columns.get(visit.inspector_id) or extra.get(visit.inspector_id)
+        if column is None:
+            # Someone no longer in the list (deactivated, moved branch) still holds this visit.
+            column = extra[visit.inspector_id] = BoardColumn(
+                board_column_id(day, branch_id, visit.inspector_id), visit.inspector
+            )
+        column.cards.append(visit)
+    slots = board_slots(day)
+    ordered = [*columns.values(), *extra.values(), unassigned]
+    for column in ordered:
+        column.entries = sorted(
+            [*slots, *column.cards],
+            key=lambda entry: entry.sort_key if isinstance(entry, BoardSlot) else entry.board_sort_key,
+        )
+    return Board(day=day, branch_id=branch_id, columns=ordered, truncated=truncated)
 
 
 # --- Free slots --------------------------------------------------------------------------------

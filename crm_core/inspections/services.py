@@ -212,6 +212,7 @@ def inspection_reschedule(
             "inspector": inspection.inspector_id,
         }
         previous_inspector = inspection.inspector_id
+        previous_start = inspection.scheduled_start
         inspection.scheduled_start = scheduled_start
         inspection.scheduled_end = scheduled_end
         inspection.inspector = new_inspector
@@ -232,7 +233,10 @@ def inspection_reschedule(
         publish(
             "inspection.rescheduled",
             branch_id=inspection.branch_id,
-            data=_event_data(inspection, previous_inspector=previous_inspector),
+            # The day it left: that day's boards must drop the card (realtime/topics.py).
+            data=_event_data(
+                inspection, previous_inspector=previous_inspector, previous_start=previous_start.isoformat()
+            ),
             users=_audience(previous_inspector, inspection.inspector_id),
         )
     return inspection

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +29,7 @@ from crm_core.customers.models import Customer
 from crm_core.inspections import forms, selectors, services
 from crm_core.inspections.models import ACTIVE_INSPECTION_STATUSES, Inspection, InspectionPhoto, InspectionStatus
 from crm_core.orders.services import ItemInput
+from realtime.events import last_event_id
 
 PAGE_SIZE = 25
 VIEW = "inspections.view_inspection"
@@ -115,12 +117,15 @@ def actions_for(user: User, inspection: Inspection) -> Actions:
 @require_GET
 def inspection_list(request: HttpRequest) -> HttpResponse:
     _require(request.user, VIEW)
+    # Before any query: an event committed while the page renders then triggers a resync.
+    since = last_event_id()
     form = forms.InspectionFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if request.GET else selectors.ListFilters()
     paginator = CappedCountPaginator(selectors.inspection_list(request.user, filters), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,
+        "live_since": since,
         "filters": filters,
         "page_obj": page,
         "show_branch": request.user.sees_all_branches,
@@ -155,19 +160,26 @@ def _pick(queryset: Any, value: str | None) -> Any:
     return None
 
 
+def _chosen_branch(user: User, wanted: str) -> tuple[list[Branch], Branch | None]:
+    """For users who see every branch: the branches to choose from and the one asked for (else
+    their own, else the first). Others see their own branch and choose nothing."""
+    if not user.sees_all_branches:
+        return [], None
+    branches = list(selectors.visible_branches(user))
+    branch = next((b for b in branches if str(b.pk) == wanted), None)
+    if branch is None:
+        branch = next((b for b in branches if b.pk == user.branch_id), branches[0] if branches else None)
+    return branches, branch
+
+
 @login_required
 @require_GET
 def inspection_calendar(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(user, VIEW)
+    since = last_event_id()
     week_start = selectors.week_start_of(_parse_day(request.GET.get("week"), timezone.localdate()))
-    branches = list(selectors.visible_branches(user)) if user.sees_all_branches else []
-    branch: Branch | None = None
-    if user.sees_all_branches:
-        wanted = request.GET.get("branch", "")
-        branch = next((b for b in branches if str(b.pk) == wanted), None)
-        if branch is None:
-            branch = next((b for b in branches if b.pk == user.branch_id), branches[0] if branches else None)
+    branches, branch = _chosen_branch(user, request.GET.get("branch", ""))
     inspectors = (
         [] if _is_field_inspector(user) else list(selectors.visible_inspectors(user, branch.pk if branch else None))
     )
@@ -177,6 +189,7 @@ def inspection_calendar(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "calendar": calendar,
+        "live_since": since,
         "branches": branches,
         "branch": branch,
         "inspectors": inspectors,
@@ -185,6 +198,7 @@ def inspection_calendar(request: HttpRequest) -> HttpResponse:
         "statuses": InspectionStatus.choices,
         "can_add": user.has_perm(ADD),
         "is_inspector": user.role == Role.INSPECTOR,
+        "cell_branch": branch.pk if branch else user.branch_id,
     }
     template = (
         "inspections/calendar.html#week" if request.htmx and not request.htmx.boosted else "inspections/calendar.html"
@@ -199,6 +213,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
     _require(user, VIEW)
     today = timezone.localdate()
     day = _parse_day(request.GET.get("date"), today)
+    since = last_event_id()
     visits = list(selectors.my_day(user, day))
     rows = [(visit, actions_for(user, visit)) for visit in visits]
     context = {
@@ -208,8 +223,10 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "next_day": day + timedelta(days=1),
         "rows": rows,
         "done": sum(1 for visit in visits if visit.status not in ACTIVE_INSPECTION_STATUSES),
+        "live_since": since,
     }
-    return render(request, "inspections/my_day.html", context)
+    partial = request.htmx and not request.htmx.boosted
+    return render(request, "inspections/my_day.html#visits" if partial else "inspections/my_day.html", context)
 
 
 # --- Detail and photos -------------------------------------------------------------------------
@@ -233,6 +250,11 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "photo_form": forms.PhotoForm(),
         "is_own": inspection.inspector_id == user.pk,
     }
+    part = request.GET.get("part", "")
+    # The action buttons and forms carry the version and a CSRF token: after a live change each
+    # viewer fetches their own, rather than sharing a broadcast fragment.
+    if request.htmx and not request.htmx.boosted and part in ("actions", "panels"):
+        return render(request, f"inspections/detail.html#{part}", context)
     return render(request, "inspections/detail.html", context)
 
 
@@ -658,3 +680,138 @@ def inspection_create_order(request: HttpRequest, pk: int) -> HttpResponse:
         items = forms.OrderItemFormSet(prefix="items")
     context = {"inspection": inspection, "form": form, "items": items, "result": getattr(inspection, "result", None)}
     return render(request, "inspections/order_form.html", context)
+
+
+# --- Dispatch board ----------------------------------------------------------------------------
+
+
+def _require_board(user: User) -> None:
+    if not selectors.board_allowed(user):
+        raise PermissionDenied(_("The dispatch board is for dispatchers and managers."))
+
+
+def board_card_context(user: User, inspection: Inspection) -> dict[str, Any]:
+    """What one card needs, the same for the page, a move's answer and a live fragment."""
+    return {"visit": selectors.as_board_card(inspection), "can_view_orders": user.has_perm("orders.view_order")}
+
+
+@login_required
+@require_GET
+def dispatch_board(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_board(user)
+    day = _parse_day(request.GET.get("date"), timezone.localdate())
+    branches, branch = _chosen_branch(user, request.GET.get("branch", ""))
+    branch_id = branch.pk if branch else user.branch_id
+    # Before the query: an event committed while the page renders then triggers a resync.
+    since = last_event_id()
+    inspectors = list(selectors.visible_inspectors(user, branch_id)) if branch_id else []
+    board = selectors.dispatch_board(user, day=day, branch_id=branch_id, inspectors=inspectors)
+    context = {
+        "board": board,
+        "live_since": since,
+        "branches": branches,
+        "branch": branch,
+        "inspectors": inspectors,
+        "today": timezone.localdate(),
+        "slots": selectors.board_slots(day),
+        "statuses": InspectionStatus.choices,
+        "can_add": user.has_perm(ADD),
+        "can_view_orders": user.has_perm("orders.view_order"),
+        "board_query": f"date={day.isoformat()}" + (f"&branch={branch.pk}" if branch else ""),
+    }
+    template = "inspections/board.html#board" if request.htmx and not request.htmx.boosted else "inspections/board.html"
+    return render(request, template, context)
+
+
+def _board_target(request: HttpRequest, inspection: Inspection, form: forms.BoardMoveForm) -> tuple[Any, Any]:
+    """The inspector (False: unchanged) and start (None: unchanged) a move asks for.
+
+    An inspector outside what the user may send to this inspection's branch is a 404, like the
+    inspection itself: a refusal never confirms that someone exists.
+    """
+    data = form.cleaned_data
+    inspector: User | bool | None = False
+    if data["inspector"] is not None:
+        if data["inspector"] == 0:
+            inspector = None
+        else:
+            inspector = get_object_or_404(
+                selectors.visible_inspectors(request.user, inspection.branch_id), pk=data["inspector"]
+            )
+        if (inspector.pk if inspector else None) == inspection.inspector_id:
+            inspector = False
+    start = data.get("scheduled_start")
+    if start is not None and start == inspection.scheduled_start:
+        start = None
+    return inspector, start
+
+
+@login_required
+@require_POST
+def board_move(request: HttpRequest) -> HttpResponse:
+    """Reassign and/or reschedule one card; answers with the card as it now is (moved, or back
+    where it was with the newest version when refused) and the outcome as a toast."""
+    user = request.user
+    _require_board(user)
+    form = forms.BoardMoveForm(request.POST)
+    if not form.is_valid():
+        return _board_answer(request, None, form.error_text(), refused=True)
+    inspection = _visible(user, form.cleaned_data["inspection"])
+    inspector, start = _board_target(request, inspection, form)
+    try:
+        if start is not None:
+            updated = services.inspection_reschedule(
+                actor=user,
+                inspection=inspection,
+                scheduled_start=start,
+                scheduled_end=start + (inspection.scheduled_end - inspection.scheduled_start),
+                inspector=inspector,
+                expected_version=form.cleaned_data["version"],
+            )
+        elif inspector is not False:
+            updated = services.inspection_assign(
+                actor=user, inspection=inspection, inspector=inspector, expected_version=form.cleaned_data["version"]
+            )
+        else:
+            return _board_answer(
+                request, inspection, _("Nothing to change: the visit is already there."), refused=True, level="info"
+            )
+    except StaleVersionError as exc:
+        return _board_answer(request, inspection, exc.message, refused=True)
+    except ValidationError as exc:
+        return _board_answer(request, inspection, _error_text(exc), refused=True)
+    except Inspection.DoesNotExist:
+        raise Http404 from None
+    return _board_answer(request, updated, _board_done(updated), refused=False)
+
+
+def _board_done(inspection: Inspection) -> str:
+    when = timezone.localtime(inspection.scheduled_start)
+    values = {
+        "number": inspection.number,
+        "inspector": inspection.inspector,
+        "day": date_format(when, "DATE_FORMAT"),
+        "time": date_format(when, "H:i"),
+    }
+    if inspection.inspector is None:
+        return _("%(number)s is unassigned, %(day)s at %(time)s.") % values
+    return _("%(number)s: %(inspector)s, %(day)s at %(time)s.") % values
+
+
+def _board_answer(
+    request: HttpRequest, inspection: Inspection | None, text: str, *, refused: bool, level: str = ""
+) -> HttpResponse:
+    messages.add_message(request, getattr(messages, (level or ("error" if refused else "success")).upper()), text)
+    if not request.htmx:
+        # Without script the move form posts as a page: back to the board it came from.
+        return redirect(_next_url(request, reverse("inspections:board")))
+    if inspection is None:
+        return HttpResponse(status=400)
+    fresh = selectors.board_card_queryset(request.user).filter(pk=inspection.pk).first()
+    if fresh is None:
+        raise Http404
+    response = render(request, "inspections/board.html#card", board_card_context(request.user, fresh))
+    # 409: the card goes back where the server has it; its html carries the newest version.
+    response.status_code = 409 if refused else 200
+    return response

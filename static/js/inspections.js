@@ -14,6 +14,15 @@
     if (target.name === "inspector" || target.name === "date") refreshSlots();
   });
 
+  // Pages that list visits (an inspector's day) refetch themselves when any of the inspections
+  // the user follows changes: listen for crm:inspections-changed on <body>.
+  document.addEventListener("crm:live-event", function (event) {
+    var type = (event.detail && event.detail.type) || "";
+    if (type.indexOf("inspection.") === 0) {
+      document.body.dispatchEvent(new CustomEvent("crm:inspections-changed", { detail: event.detail }));
+    }
+  });
+
   // A free slot's button puts its start time into the form.
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-slot-start]") : null;

@@ -162,7 +162,7 @@ def test_list_htmx_request_renders_only_the_results(client, crew, visit):
     response = client.get(LIST, {"q": inspection.number}, HTTP_HX_REQUEST="true")
 
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="results">')
+    assert body.lstrip().startswith('<div id="results"')
     assert "<html" not in body
     assert inspection.number in body
 
@@ -247,7 +247,7 @@ def test_calendar_one_inspector_and_htmx_partial(client, crew, visit):
     )
 
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="week">')
+    assert body.lstrip().startswith('<div id="week"')
     assert mine.number in body and theirs.number not in body
     assert body.count('role="rowheader"') == 1
 

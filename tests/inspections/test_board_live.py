@@ -1,0 +1,243 @@
+"""Live fragments of the inspection pages: what each event's html holds, where a card lands,
+and that a fragment depends on the audience, never leaking another branch."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone, translation
+
+from crm_core.accounts.models import Role
+from crm_core.inspections.live import inspection_fragments
+from crm_core.inspections.services import (
+    inspection_assign,
+    inspection_reschedule,
+    inspection_start,
+)
+from realtime.audiences import audience_key
+from realtime.renderers import Audience, renderers_for
+from realtime.topics import authorize
+from tests.consumers.conftest import fresh_layer  # noqa: F401  (a fresh channel layer per test)
+from tests.consumers.helpers import open_live
+from tests.inspections.conftest import local_at
+
+
+def _audience(user, language: str = "en") -> Audience:
+    role, scope = audience_key(user)
+    return Audience(role=role, scope=scope, language=language)
+
+
+def _render(event, user, language: str = "en") -> str:
+    with translation.override(language):
+        return inspection_fragments(event, _audience(user, language), user) or ""
+
+
+def _last_event(published):
+    return published[-1][2]
+
+
+def _day(offset: int) -> str:
+    return (timezone.localdate() + timedelta(days=offset)).isoformat()
+
+
+def _changed(crew, visit, published, django_capture_on_commit_callbacks, change):
+    card = visit(1, 9)
+    with django_capture_on_commit_callbacks(execute=True):
+        change(card)
+    return card, _last_event(published)
+
+
+def test_every_inspection_event_has_the_pages_fragments():
+    for event_type in (
+        "inspection.scheduled",
+        "inspection.rescheduled",
+        "inspection.assigned",
+        "inspection.started",
+        "inspection.cancelled",
+        "inspection.no_show",
+        "inspection.completed",
+        "inspection.order_linked",
+    ):
+        assert inspection_fragments in renderers_for(event_type)
+
+
+def test_a_reassigned_card_goes_to_its_new_column(crew, visit, published, django_capture_on_commit_callbacks):
+    card, event = _changed(
+        crew,
+        visit,
+        published,
+        django_capture_on_commit_callbacks,
+        lambda c: inspection_assign(actor=crew.dispatcher, inspection=c, inspector=crew.inspector2),
+    )
+
+    html = _render(event, crew.dispatcher)
+
+    branch = card.branch_id
+    assert f'id="board-card-{card.pk}"' in html
+    assert f'data-live-into="board-{_day(1)}-b{branch}-insp-{crew.inspector2.pk}"' in html
+    start = card.scheduled_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f'data-sort-key="{start}#{card.pk:012d}"' in html
+    assert 'data-version="2"' in html
+    assert crew.customer.name in html
+    assert 'draggable="true"' in html
+    # The other pages' pieces of the same change.
+    assert f'id="cal-card-{card.pk}"' in html
+    assert f'data-live-into="cal-{_day(1)}-b{branch}-{crew.inspector2.pk}"' in html
+    assert f'id="inspection-{card.pk}-list-inspector"' in html
+    assert f'id="inspection-{card.pk}-inspector"' in html
+    assert crew.inspector2.get_full_name() in html
+
+
+def test_a_card_rescheduled_to_another_day_leaves_this_days_board(
+    crew, visit, published, django_capture_on_commit_callbacks
+):
+    card, event = _changed(
+        crew,
+        visit,
+        published,
+        django_capture_on_commit_callbacks,
+        lambda c: inspection_reschedule(
+            actor=crew.dispatcher, inspection=c, scheduled_start=local_at(3, 10), scheduled_end=local_at(3, 11)
+        ),
+    )
+
+    html = _render(event, crew.dispatcher)
+
+    # Its column is on the third day's board: the first day's board has no such container, so
+    # the browser takes the card out and puts it nowhere.
+    assert f'data-live-into="board-{_day(3)}-b{card.branch_id}-insp-{crew.inspector.pk}"' in html
+    assert f'id="inspection-{card.pk}-when"' in html
+    # Both days' boards hear of it: the day it left and the day it went to.
+    for offset in (1, 3):
+        subscription = authorize(crew.dispatcher, "inspections.board", timezone.localdate() + timedelta(days=offset))
+        assert subscription.matches(event)
+    assert not authorize(crew.dispatcher, "inspections.board", timezone.localdate() + timedelta(days=2)).matches(event)
+
+
+def test_the_status_chip_follows_the_inspector(crew, visit, published, django_capture_on_commit_callbacks):
+    card = visit(0, 0, minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        inspection_start(actor=crew.inspector, inspection=card)
+
+    html = _render(_last_event(published), crew.dispatcher)
+    arabic = _render(_last_event(published), crew.dispatcher, "ar")
+
+    assert "In progress" in html
+    assert 'draggable="true"' not in html
+    assert f'id="inspection-{card.pk}-status"' in html
+    with translation.override("ar"):
+        assert str(translation.gettext("In progress")) in arabic
+
+
+def test_the_fragment_is_the_same_for_every_member_of_the_audience(
+    world, crew, visit, published, django_capture_on_commit_callbacks
+):
+    colleague = world.user(Role.DISPATCHER)
+    _card, event = _changed(
+        crew,
+        visit,
+        published,
+        django_capture_on_commit_callbacks,
+        lambda c: inspection_assign(actor=crew.dispatcher, inspection=c, inspector=crew.inspector2),
+    )
+
+    assert _render(event, crew.dispatcher) == _render(event, colleague)
+
+
+def test_roles_without_the_board_get_the_other_pages_pieces_only(
+    world, crew, visit, published, django_capture_on_commit_callbacks
+):
+    sales = world.user(Role.SALES)
+    card, event = _changed(
+        crew,
+        visit,
+        published,
+        django_capture_on_commit_callbacks,
+        lambda c: inspection_assign(actor=crew.dispatcher, inspection=c, inspector=crew.inspector2),
+    )
+
+    html = _render(event, sales)
+
+    assert f'id="board-card-{card.pk}"' not in html
+    assert f'id="inspection-{card.pk}-list-status"' in html
+
+
+def test_another_branch_learns_nothing(world, crew, visit, published, django_capture_on_commit_callbacks):
+    outsider = world.user(Role.DISPATCHER, branch=world.branch_b)
+    card, event = _changed(
+        crew,
+        visit,
+        published,
+        django_capture_on_commit_callbacks,
+        lambda c: inspection_assign(actor=crew.dispatcher, inspection=c, inspector=crew.inspector2),
+    )
+
+    html = _render(event, outsider)
+
+    assert crew.customer.name not in html
+    assert crew.inspector2.get_full_name() not in html
+    assert card.number not in html
+    assert "data-live-into" not in html
+
+
+def test_an_inspector_whose_visit_went_to_a_colleague_sees_it_leave(
+    crew, visit, published, django_capture_on_commit_callbacks
+):
+    card, event = _changed(
+        crew,
+        visit,
+        published,
+        django_capture_on_commit_callbacks,
+        lambda c: inspection_assign(actor=crew.dispatcher, inspection=c, inspector=crew.inspector2),
+    )
+
+    before = _render(event, crew.inspector)
+    after = _render(event, crew.inspector2)
+
+    assert f'<li id="board-card-{card.pk}" data-live-remove>' in before
+    assert f'<a id="cal-card-{card.pk}" data-live-remove>' in before
+    assert crew.customer.name not in before
+    # The new inspector gets their calendar card, but no board (inspectors keep "my day").
+    assert f'id="cal-card-{card.pk}"' in after and crew.customer.name in after
+    assert f'id="board-card-{card.pk}"' not in after
+
+
+# --- over the socket, as a browser gets it --------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_dispatcher_on_the_day_gets_the_moved_card_on_the_stream(world):
+    from tests.factories import CustomerFactory, UserFactory
+
+    @sync_to_async
+    def setup():
+        dispatcher = UserFactory(role=Role.DISPATCHER, branch=world.branch_a, language="ar")
+        first = UserFactory(role=Role.INSPECTOR, branch=world.branch_a)
+        second = UserFactory(role=Role.INSPECTOR, branch=world.branch_a)
+        customer = CustomerFactory(branch=world.branch_a)
+        from crm_core.inspections.services import inspection_schedule
+
+        card = inspection_schedule(
+            actor=dispatcher,
+            customer=customer,
+            scheduled_start=local_at(1, 9),
+            scheduled_end=local_at(1, 10),
+            inspector=first,
+        )
+        return dispatcher, second, card
+
+    dispatcher, second, card = await setup()
+    client = await open_live(dispatcher)
+    assert (await client.subscribe("inspections.board", date=_day(1)))["type"] == "subscribed"
+
+    await sync_to_async(inspection_assign)(actor=dispatcher, inspection=card, inspector=second)
+    _seen, frame = await client.until(lambda f: f["type"] == "inspection.assigned")
+
+    assert f'data-live-into="board-{_day(1)}-b{world.branch_a.pk}-insp-{second.pk}"' in frame["html"]
+    assert 'lang="ar"' not in frame["html"]
+    with translation.override("ar"):
+        assert str(translation.gettext("Scheduled")) in frame["html"]
+    await client.close()

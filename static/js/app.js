@@ -22,7 +22,11 @@
     row.className = "d-flex";
     var body = document.createElement("div");
     body.className = "toast-body";
-    body.textContent = text;
+    // A stored title keeps the language it was written in: let it run in its own direction.
+    var words = document.createElement("span");
+    words.setAttribute("dir", "auto");
+    words.textContent = text;
+    body.appendChild(words);
     if (link && link.url) {
       var anchor = document.createElement("a");
       anchor.href = link.url;

@@ -129,6 +129,32 @@ async def control(scope: dict, receive: Any, send: Any) -> None:
             await reply({"type": "error", "detail": f"unknown action {command.get('action')!r}"})
 
 
+def _without_dispatch_db_hop() -> None:
+    """The benchmark's what-if (``--what-if``), never the site's behaviour: Channels 4.2+ runs
+    ``close_old_connections`` in the sync thread before EVERY message a consumer handles, so each
+    event costs each connection a round trip through that one thread. ``crm_event`` touches the
+    database only through ``database_sync_to_async`` (renderers), which closes old connections
+    itself; this measures what skipping the hop for ``crm.event`` would save."""
+    from channels.consumer import get_handler_name
+    from channels.db import aclose_old_connections
+
+    from consumers.base import StreamConsumer
+
+    async def dispatch(self: StreamConsumer, message: dict) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        if message["type"] != "crm.event":
+            await aclose_old_connections()
+        await handler(message)
+
+    StreamConsumer.dispatch = dispatch
+
+
+if os.environ.get("CRM_BENCH_NO_DISPATCH_DB_HOP") == "1":
+    _without_dispatch_db_hop()
+
+
 async def application(scope: dict, receive: Any, send: Any) -> None:
     if scope["type"] == "websocket" and scope.get("path") == CONTROL_PATH:
         await control(scope, receive, send)

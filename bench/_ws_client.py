@@ -151,13 +151,19 @@ def delivered(fleet: Fleet, expected: dict[int, set[int]]) -> int:
     return sum(len(expected.get(b.branch, set()) & b.seen.keys()) for b in fleet.connected)
 
 
-async def wait_delivered(fleet: Fleet, expected: dict[int, set[int]], timeout: float) -> bool:
-    """Until every connected browser has every event of its branch, or ``timeout``."""
+async def wait_delivered(fleet: Fleet, expected: dict[int, set[int]], *, stall: float, cap: float) -> bool:
+    """Until every connected browser has every event of its branch; or until no frame came for
+    ``stall`` seconds; or ``cap`` seconds from now."""
     want = sum(len(expected.get(b.branch, ())) for b in fleet.connected)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + cap
+    frames, progress = fleet.frames, time.monotonic()
     while time.monotonic() < deadline:
         if fleet.frames >= want and delivered(fleet, expected) >= want:
             return True
+        if fleet.frames != frames:
+            frames, progress = fleet.frames, time.monotonic()
+        elif time.monotonic() - progress > stall:
+            break
         await asyncio.sleep(0.1)
     return delivered(fleet, expected) >= want
 

@@ -73,11 +73,16 @@ FULL_SECONDS, SMOKE_SECONDS = 30.0, 3.0
 RATE = 20.0
 B_EVERY = 10  # every 10th client, and every 10th event, is of branch B
 TARGET_P99_MS = 200.0
+# After the last publish, clients wait for what is still on its way while frames keep coming,
+# up to the cap; a frame that has not come when they stop is counted undelivered.
+STALL_SECONDS = 10.0
+DRAIN_CAP_SECONDS = 60.0
 BRANCHES = (("WSA", "فرع القياس أ"), ("WSB", "فرع القياس ب"))
 USERNAME = "wsbench-{:05d}"
 SESSION_MARK = "wsbench"  # bench sessions' keys start with it, so a rerun can remove its own
 DAPHNE = Path(sys.executable).with_name("daphne")
 PY_SPY = Path(sys.executable).with_name("py-spy")
+WHAT_IF_ENV = "CRM_BENCH_NO_DISPATCH_DB_HOP"  # read by bench/_ws_app.py
 
 Log = Callable[[str], None]
 
@@ -254,7 +259,7 @@ class Site:
             env["REDIS_URL"] = self.redis_url
         return env
 
-    def start(self, kind: str, name: str, prefix: str) -> Server:
+    def start(self, kind: str, name: str, prefix: str, extra: dict[str, str] | None = None) -> Server:
         port = free_port()
         log = self.workdir / f"{name}.log"
         if kind == "daphne":
@@ -263,7 +268,9 @@ class Site:
         else:
             command = [sys.executable, "-m", "bench._ws_bare", "--port", str(port)]
         with log.open("ab") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=self.env(prefix), stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command, cwd=ROOT, env={**self.env(prefix), **(extra or {})}, stdout=out, stderr=subprocess.STDOUT
+            )
         return Server(kind=kind, port=port, process=process, log=log)
 
     def forget_redis_keys(self) -> None:
@@ -338,6 +345,7 @@ class Scenario:
     processes: int
     clients: int
     profile: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # for the server processes
 
 
 @dataclass
@@ -371,6 +379,7 @@ class Outcome:
     profile: list[tuple[str, float]] = field(default_factory=list)
     profile_inclusive: list[tuple[str, float]] = field(default_factory=list)
     profile_samples: int = 0
+    profile_raw: str = ""
 
     @property
     def lost(self) -> int:
@@ -382,7 +391,7 @@ class Outcome:
         if self.failed:
             found.append(f"{len(self.failed)} clients failed: {self.failed[0]}")
         if self.lost:
-            found.append(f"{self.lost} frames lost")
+            found.append(f"{self.lost} frames undelivered when the run stopped")
         if self.foreign:
             found.append(f"{self.foreign} frames reached a client of the other branch")
         if self.duplicates:
@@ -475,7 +484,7 @@ async def _run_scenario(
         own0 = own_cpu_seconds()
         redis0 = redis_cpu_seconds(redis_url)
         replies = await asyncio.gather(*publishing)
-        await client.wait_delivered(fleet, expected, timeout=max(10.0, seconds))
+        await client.wait_delivered(fleet, expected, stall=STALL_SECONDS, cap=seconds + DRAIN_CAP_SECONDS)
         wall1 = max(fleet.last_frame_at, wall0 + seconds)
         outcome.window_s = wall1 - wall0
         outcome.server_cpu_s = [cpu_seconds(s.process.pid) - c for s, c in zip(servers, cpu0, strict=True)]
@@ -517,7 +526,7 @@ async def _run_scenario(
 def start_servers(scenario: Scenario, site: Site, index: int) -> list[Server]:
     # A Redis prefix per scenario: its processes share groups with each other, not with the rest.
     prefix = f"{site.prefix}-{index}"
-    return [site.start(scenario.kind, f"{scenario.key}-{k}", prefix) for k in range(scenario.processes)]
+    return [site.start(scenario.kind, f"{scenario.key}-{k}", prefix, scenario.env) for k in range(scenario.processes)]
 
 
 def run_scenario(
@@ -561,13 +570,26 @@ def run_scenario(
     return outcome
 
 
-def scenarios(*, smoke: bool, clients: int, redis: bool, profile: bool, only: set[str] | None) -> list[Scenario]:
+def scenarios(
+    *, smoke: bool, clients: int, redis: bool, profile: bool, what_if: bool = False, only: set[str] | None = None
+) -> list[Scenario]:
     found = [Scenario("daphne-1", "1 Daphne", "daphne", 1, clients)]
     if redis:
         found.append(Scenario("daphne-2", "2 Daphne + Redis", "daphne", 2, 2 * clients))
     found.append(Scenario("bare", "bare websockets", "bare", 1, clients))
     if profile and not smoke:
         found.append(Scenario("daphne-1-profiled", "1 Daphne, profiled", "daphne", 1, clients, profile=True))
+    if what_if:
+        found.append(
+            Scenario(
+                "daphne-1-no-db-hop",
+                "1 Daphne, what if: no DB hop per event",
+                "daphne",
+                1,
+                clients,
+                env={WHAT_IF_ENV: "1"},
+            )
+        )
     return [s for s in found if only is None or s.key in only]
 
 
@@ -591,7 +613,11 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("publishing (realtime.publish, layer, Django DB)", ("realtime/", "django/", "psycopg", "bench/")),
 ]
 INCLUSIVE: list[tuple[str, str]] = [
+    ("AsyncConsumer.dispatch → aclose_old_connections (a sync-thread hop per message)", "aclose_old_connections ("),
     ("StreamConsumer.crm_event (all of an event's handling per connection)", "crm_event ("),
+    ("  Event.as_message (dataclasses.asdict per connection)", "as_message ("),
+    ("  RenderCache.render (per connection: cache lookup, shield)", "RenderCache.render ("),
+    ("  InstanceSessionWrapper.send (session middleware on every frame)", "InstanceSessionWrapper.send ("),
     ("channels-redis receive (incl. waking each consumer)", "channels_redis/core.py"),
     ("  of which RedisChannelLayer.group_send (publishing)", "group_send ("),
     ("StreamConsumer._send_frame (seq, JSON, send)", "_send_frame ("),
@@ -605,8 +631,10 @@ def _start_profile(pid: int, seconds: float, output: Path) -> subprocess.Popen |
     if not PY_SPY.exists() and shutil.which("py-spy") is None:
         return None
     binary = str(PY_SPY) if PY_SPY.exists() else shutil.which("py-spy")
+    # --gil: only the thread holding the GIL, i.e. where the process spends CPU in Python; the
+    # worker threads that wait for the event loop (a publish's async_to_sync) are not work.
     command = [binary, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "100"]
-    command += ["--format", "raw", "--output", str(output)]
+    command += ["--gil", "--format", "raw", "--output", str(output)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -650,7 +678,8 @@ def _finish_profile(spy: subprocess.Popen, outcome: Outcome, log: Log) -> None:
     if not output.exists():
         log(f"py-spy wrote no profile: {err.decode(errors='replace').strip()[:300]}")
         return
-    outcome.profile, outcome.profile_inclusive, outcome.profile_samples = classify(output.read_text())
+    outcome.profile_raw = output.read_text()
+    outcome.profile, outcome.profile_inclusive, outcome.profile_samples = classify(outcome.profile_raw)
 
 
 # --- Output ------------------------------------------------------------------------------------------
@@ -661,7 +690,8 @@ HEADER = (
     "events A/B",
     "connect s",
     "frames",
-    "lost",
+    "frames/s",
+    "undelivered",
     "leaked",
     "p50 ms",
     "p95 ms",
@@ -688,6 +718,7 @@ def _row(o: Outcome) -> tuple[str, ...]:
         events,
         f"{o.connect_s:.1f}",
         f"{o.delivered:,}",
+        f"{o.delivered / o.window_s:,.0f}" if o.window_s else "",
         f"{o.lost:,}",
         f"{o.foreign:,}",
         f"{o.pct(0.50):.0f}",
@@ -797,6 +828,7 @@ def run(
     seconds: float | None = None,
     rate: float = RATE,
     profile: bool = False,
+    what_if: bool = False,
     only: set[str] | None = None,
     log: Log = print,
 ) -> list[Outcome]:
@@ -806,7 +838,7 @@ def run(
     clients = clients or (SMOKE_CLIENTS if smoke else FULL_CLIENTS)
     seconds = seconds or (SMOKE_SECONDS if smoke else FULL_SECONDS)
     redis_url = getattr(settings, "REDIS_URL", "") or ""
-    chosen = scenarios(smoke=smoke, clients=clients, redis=bool(redis_url), profile=profile, only=only)
+    chosen = scenarios(smoke=smoke, clients=clients, redis=bool(redis_url), profile=profile, what_if=what_if, only=only)
     most = max(s.clients for s in chosen)
     _raise_open_files(2 * most + 256)
     workdir = Path(tempfile.mkdtemp(prefix="crm-wsbench-"))
@@ -894,6 +926,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=RATE, help=f"events per second (default {RATE:g})")
     parser.add_argument("--only", help="comma-separated scenarios: daphne-1, daphne-2, bare, daphne-1-profiled")
     parser.add_argument("--profile", action="store_true", help="add a daphne-1 run under py-spy, and its breakdown")
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="add a daphne-1 run whose consumers skip Channels' close_old_connections hop for crm.event messages",
+    )
+    parser.add_argument("--profile-raw", type=Path, help="write py-spy's collapsed stacks of the profiled run here")
     parser.add_argument("--fresh", action="store_true", help=f"drop and recreate {BENCH_DB} first")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     options = parser.parse_args(argv)
@@ -923,7 +961,13 @@ def main(argv: list[str] | None = None) -> int:
         _describe(print, clients=clients, seconds=seconds, rate=options.rate)
         only = {s.strip() for s in options.only.split(",")} if options.only else None
         outcomes = run(
-            options.smoke, clients=clients, seconds=seconds, rate=options.rate, profile=options.profile, only=only
+            options.smoke,
+            clients=clients,
+            seconds=seconds,
+            rate=options.rate,
+            profile=options.profile,
+            what_if=options.what_if,
+            only=only,
         )
     finally:
         if workdir is not None:
@@ -932,6 +976,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(outcomes, markdown=options.markdown))
     print()
     print("\n".join(details(outcomes)))
+    if options.profile_raw:
+        options.profile_raw.write_text("".join(o.profile_raw for o in outcomes))
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         print(f"FAILED: {o.scenario.label}: {'; '.join(o.problems)}", file=sys.stderr)

@@ -139,7 +139,9 @@ def _combined(registered: list[Renderer], event: Event, audience: Audience, user
             logger.exception("Renderer %r for %s #%s failed for %s", renderer, event.type, event.id, audience)
             continue
         if html:
-            parts.append(str(html))
+            # Its own <template>: the browser parses each part in its own context (a <tr> after
+            # another page's <div> would otherwise be dropped by the HTML parser).
+            parts.append(f"<template>{html}</template>")
     return "".join(parts) or None
 
 

@@ -134,10 +134,25 @@
     if (container) container.dispatchEvent(new CustomEvent("crm:live-swapped", { bubbles: true }));
   }
 
+  // Each renderer's output arrives wrapped in its own <template>, so the HTML parser gives it its
+  // own context: table rows parse as rows even when another page's <div> came first (outside a
+  // template, a <tr> after a <div> is silently dropped).
+  function fragmentsOf(content) {
+    var found = [];
+    Array.prototype.slice.call(content.children).forEach(function (child) {
+      if (child.tagName === "TEMPLATE" && !child.id) {
+        found = found.concat(fragmentsOf(child.content));
+      } else {
+        found.push(child);
+      }
+    });
+    return found;
+  }
+
   function swapFragments(html) {
     var template = document.createElement("template");
     template.innerHTML = html.trim();
-    Array.prototype.slice.call(template.content.children).forEach(function (fragment) {
+    fragmentsOf(template.content).forEach(function (fragment) {
       if (!fragment.id) return;
       var target = document.getElementById(fragment.id);
       var oldParent = target ? target.parentElement : null;

@@ -68,9 +68,13 @@ async def test_a_fragment_is_rendered_once_per_audience_not_once_per_connection(
         renderers.Audience("dispatcher", f"b{branch_a.pk}", "en"),
         renderers.Audience("manager", "all", "en"),
     }
-    assert {f["html"] for f in received["dispatchers_ar"]} == {f'<tr id="order-41">dispatcher/b{branch_a.pk}/ar</tr>'}
-    assert {f["html"] for f in received["dispatchers_en"]} == {f'<tr id="order-41">dispatcher/b{branch_a.pk}/en</tr>'}
-    assert {f["html"] for f in received["hq_en"]} == {'<tr id="order-41">manager/all/en</tr>'}
+    assert {f["html"] for f in received["dispatchers_ar"]} == {
+        f'<template><tr id="order-41">dispatcher/b{branch_a.pk}/ar</tr></template>'
+    }
+    assert {f["html"] for f in received["dispatchers_en"]} == {
+        f'<template><tr id="order-41">dispatcher/b{branch_a.pk}/en</tr></template>'
+    }
+    assert {f["html"] for f in received["hq_en"]} == {'<template><tr id="order-41">manager/all/en</tr></template>'}
 
     # The next event renders afresh, again once per audience.
     await publish_now("order.created", branch_id=branch_a.pk, data={"order": 42})
@@ -98,7 +102,7 @@ async def test_inspectors_are_an_audience_each():
             await client.subscribe("inspections.board")
         await publish_now("inspection.started", branch_id=a.pk, data={"inspection": 1}, users=(first.pk, second.pk))
         for client in clients:
-            assert (await client.receive())["html"] == "<p id='x'></p>"
+            assert (await client.receive())["html"] == "<template><p id='x'></p></template>"
         assert sorted(audience.scope for audience in seen) == sorted([f"u{first.pk}", f"u{second.pk}"])
         for client in clients:
             await client.close()
@@ -147,7 +151,7 @@ def test_every_page_registers_its_own_fragment_and_the_frame_carries_them_all():
         renderers.register("stock.low", row)
         combined = renderers.renderer_for("stock.low")
         assert combined(type("E", (), {"data": {"order": 3}, "id": 1, "type": "stock.low"})(), None, None) == (
-            '<div id="card-3"></div><tr id="row-3"></tr>'
+            '<template><div id="card-3"></div></template><template><tr id="row-3"></tr></template>'
         )
         renderers.unregister("stock.low", row)
         assert renderers.renderers_for("stock.low") == [board, broken]

@@ -7,6 +7,13 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var timeline = document.getElementById("timeline");
     if (!timeline || event.detail.target !== timeline) return;
+    // The live stream may have brought the same note before this response did: keep one.
+    var seen = {};
+    Array.prototype.slice.call(timeline.children).forEach(function (entry) {
+      if (!entry.id) return;
+      if (seen[entry.id]) entry.remove();
+      seen[entry.id] = true;
+    });
     var empty = document.getElementById("timeline-empty");
     if (empty && timeline.children.length) empty.remove();
     var box = document.querySelector("#note-form textarea");

@@ -109,3 +109,43 @@ def test_someone_who_may_not_see_the_order_is_not_shown(order_and_people, world,
     )
     mona_page.wait_for_timeout(700)
     expect(avatars(mona_page)).to_have_count(0)
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_a_customers_page_shows_who_is_editing_and_follows_their_changes(world, new_context, lang):
+    """Mona has the customer's page open; Karim opens its edit form, changes the city and adds a
+    note. Mona sees him there and editing, then the new city and his note, without a reload."""
+    mona = world.user(Role.SALES, first_name="منى", last_name="عادل", language=lang)
+    karim = world.user(Role.MANAGER, first_name="كريم", last_name="سعيد")
+    customer = customer_create(actor=mona, name="سلمى إبراهيم", phone="01011112222", city="طنطا")
+
+    page = new_context().new_page()
+    login(page, mona)
+    page.goto(f"/customers/{customer.pk}/")
+    expect(page.locator("#live-status")).to_be_hidden()
+    page.evaluate("window.__crmNoReload = true")
+
+    other = new_context().new_page()
+    login(other, karim)
+    other.goto(f"/customers/{customer.pk}/edit/")
+    expect(avatars(page)).to_have_attribute("title", "كريم سعيد")
+    expect(banner(page)).to_have_text(translated("{name} is editing this customer", lang).format(name="كريم سعيد"))
+    expect(avatars(other)).to_have_attribute("title", "منى عادل")
+    expect(banner(other)).to_be_hidden()  # Mona only looks
+    shot(page, "presence", "customer-detail")
+
+    other.locator("#id_city").fill("المنصورة")
+    other.locator("[data-testid=save-customer]").click()
+    expect(other).to_have_url(f"{other.url.split('/customers/')[0]}/customers/{customer.pk}/")
+    details = page.locator(f"#customer-details-{customer.pk}")
+    expect(details).to_contain_text("المنصورة")
+    expect(banner(page)).to_be_hidden()
+
+    other.locator("#note-form textarea").fill("العميل طلب زيارة يوم السبت")
+    other.locator("[data-testid=add-note]").click()
+    expect(other.locator("[data-testid=timeline-note]")).to_have_count(1)
+    expect(page.locator("#timeline [data-testid=timeline-note]")).to_have_count(1)
+    expect(page.locator("#timeline [data-testid=timeline-note]")).to_contain_text("العميل طلب زيارة يوم السبت")
+    expect(page.locator("#timeline-empty")).to_have_count(0)
+    assert page.evaluate("window.__crmNoReload === true")
+    shot(page, "presence", "customer-live")

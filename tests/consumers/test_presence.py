@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 
 from crm_core.accounts.models import Role
 from realtime.audiences import presence_group
+from realtime.presence import display_initials
 from tests.consumers.helpers import open_live
 from tests.factories import BranchFactory, CustomerFactory, UserFactory
 
@@ -251,3 +252,8 @@ async def test_presence_does_not_disturb_the_event_stream():
     assert "." not in frame["type"]
     await mona.close()
     await karim.close()
+
+
+async def test_arabic_initials_are_kept_apart_so_they_do_not_join_into_a_word():
+    assert display_initials("كس") == "ك\u200cس"
+    assert display_initials("KS") == "KS"

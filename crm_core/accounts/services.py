@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm_core.accounts.audit import log_activity
@@ -210,26 +212,46 @@ def user_set_password(*, actor: User, user: User, password: str) -> User:
     return user
 
 
+Text = str | Callable[[], str]
+
+
 def notify_users(
     *,
     recipients: list[User],
     kind: str,
-    title: str,
-    body: str = "",
+    title: Text,
+    body: Text = "",
     url: str = "",
     branch_id: int | None = None,
     target: Any = None,
 ) -> list[Notification]:
-    """Store notifications first (they must not be lost), then push a hint to each person."""
+    """Store notifications first (they must not be lost), then push a hint to each person.
+
+    ``title`` and ``body`` may be callables that build the text with gettext: each is called
+    under every recipient's own language, so the stored notification — and its toast — reads
+    in the language of the person it is for, not of the person whose action raised it.
+    """
     target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    texts: dict[str, tuple[str, str]] = {}
+
+    def text_for(user: User) -> tuple[str, str]:
+        language = user.language or settings.LANGUAGE_CODE
+        if language not in texts:
+            with translation.override(language):
+                texts[language] = (
+                    str(title() if callable(title) else title),
+                    str(body() if callable(body) else body),
+                )
+        return texts[language]
+
     rows = Notification.objects.bulk_create(
         [
             Notification(
                 recipient=user,
                 branch_id=branch_id,
                 kind=kind,
-                title=title[:200],
-                body=body,
+                title=text_for(user)[0][:200],
+                body=text_for(user)[1],
                 url=url,
                 target_type=target_type,
                 target_id=target.pk if target is not None else None,

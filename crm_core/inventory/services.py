@@ -300,10 +300,15 @@ def _update_alert_states(*, actor: User, entries: list[tuple[StockLevel, Product
             notify_users(
                 recipients=recipients,
                 kind=NotificationKind.STOCK_LOW,
-                title=_("Low stock: %(product)s in %(warehouse)s")
-                % {"product": product.name, "warehouse": warehouse.name},
-                body=_("%(quantity)s left, reorder level %(level)s.")
-                % {"quantity": _quantity_text(level.quantity), "level": _quantity_text(product.reorder_level)},
+                # Built in each recipient's language (the storekeeper's may not be the manager's).
+                title=lambda product=product: (
+                    _("Low stock: %(product)s in %(warehouse)s")
+                    % {"product": product.name, "warehouse": warehouse.name}
+                ),
+                body=lambda level=level, product=product: (
+                    _("%(quantity)s left, reorder level %(level)s.")
+                    % {"quantity": _quantity_text(level.quantity), "level": _quantity_text(product.reorder_level)}
+                ),
                 url=_stock_url(level),
                 branch_id=warehouse.branch_id,
                 target=level,

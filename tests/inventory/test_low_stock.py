@@ -238,3 +238,22 @@ def test_shipping_an_order_alerts_once_per_product_that_crosses(
         tile.pk: True,
         grout.pk: False,
     }
+
+
+def test_each_person_reads_the_alert_in_their_own_language(world, staff, watched, django_capture_on_commit_callbacks):
+    """The storekeeper works in Arabic; a manager who chose English gets the alert in English."""
+    product, level = watched
+    staff["manager_a"].language = "en"
+    staff["manager_a"].save(update_fields=["language"])
+    staff["keeper_a"].language = "ar"
+    staff["keeper_a"].save(update_fields=["language"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_issue(actor=staff["keeper_a"], product=product, warehouse=world.warehouse_a, quantity=Decimal("6"))
+
+    english = Notification.objects.get(recipient=staff["manager_a"])
+    arabic = Notification.objects.get(recipient=staff["keeper_a"])
+    assert english.title == f"Low stock: {product.name} in {world.warehouse_a.name}"
+    assert english.body == "9 left, reorder level 10."
+    assert arabic.title.startswith("مخزون منخفض") and product.name in arabic.title
+    assert "9" in arabic.body and "10" in arabic.body

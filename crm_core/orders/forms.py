@@ -141,6 +141,37 @@ class OrderFilterForm(forms.Form):
         return any(self.cleaned_data.get(name) for name in self.fields if name != "sort")
 
 
+class BoardFilterForm(forms.Form):
+    branch = forms.ModelChoiceField(label=_("Branch"), required=False, queryset=None, empty_label=_("All branches"))
+    salesperson = forms.ModelChoiceField(
+        label=_("Salesperson"), required=False, queryset=None, empty_label=_("All salespeople")
+    )
+    mine = forms.BooleanField(label=_("My orders only"), required=False)
+
+    def __init__(self, data: Any = None, *, user: User) -> None:
+        super().__init__(data)
+        self.user = user
+        if user.sees_all_branches:
+            self.fields["branch"].queryset = selectors.visible_branches(user)
+        else:
+            del self.fields["branch"]
+        self.fields["salesperson"].queryset = selectors.salespeople(user, active_only=False)
+        _bootstrap(self)
+
+    def filters(self) -> selectors.BoardFilters:
+        """The valid filters; "mine" wins over a chosen salesperson, a bad value is left out."""
+        if not self.is_bound:
+            return selectors.BoardFilters()
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        salesperson = self.user if data.get("mine") else data.get("salesperson")
+        return selectors.BoardFilters(branch=data.get("branch"), salesperson=salesperson)
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.is_bound and any(getattr(self, "cleaned_data", {}).get(name) for name in self.fields)
+
+
 # --- The order editor: header fields plus item rows ------------------------------------------------
 
 
@@ -521,6 +552,12 @@ class OrderEditor:
             current = Order.objects.filter(pk=self.order.pk).first() if self.order else None
             self.conflict = selectors.order_changes_since(current, error.expected) if current else []
             self.conflict_message = error.message
+            if current is not None:
+                # The input stays as typed, now based on the version the user has just been shown
+                # the changes up to: saving it again applies it on top of them, deliberately.
+                data = self.form.data.copy()
+                data[self.form.add_prefix("version")] = str(current.version)
+                self.form.data = data
             return None
         except ValidationError as error:
             add_service_error(self.form, error)

@@ -127,6 +127,8 @@ class Order(TimeStampedModel, VersionedModel):
             models.Index(fields=["-created_at", "-id"], name="order_recent_idx"),
             models.Index(fields=["branch", "status", "-created_at"], name="order_branch_status_idx"),
             models.Index(fields=["status", "-created_at"], name="order_status_recent_idx"),
+            # The board: each column's newest arrivals, and the closed columns' recent window.
+            models.Index(fields=["status", "-status_changed_at", "-id"], name="order_board_idx"),
             models.Index(fields=["salesperson", "-created_at"], name="order_sales_recent_idx"),
             models.Index(fields=["customer", "-created_at"], name="order_customer_recent_idx"),
             models.Index(fields=["branch", "order_date"], name="order_branch_date_idx"),

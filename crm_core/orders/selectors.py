@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.accounts.models import ActivityLog, Branch, Role, User
@@ -271,6 +273,100 @@ class OrderChange:
     at: datetime
     what: str
     fields: list[str]
+    # "Notes: «old» → «new»" for each changed value the entry records, in the reader's language.
+    details: list[str] = field(default_factory=list)
+
+
+# Values of item entries, which name fields of OrderItem rather than of the order.
+ITEM_FIELDS = ("quantity", "unit_price", "discount_percent")
+SHOWN_TEXT = 60
+
+
+def _shown(value: Any, model_field: Any = None) -> str:
+    if value is None or value == "":
+        return "—"
+    if model_field is not None and model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            if model_field is not None and model_field.get_internal_type() == "DateField":
+                return date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        with contextlib.suppress(ArithmeticError, ValueError):
+            if model_field is not None and model_field.get_internal_type() == "DecimalField":
+                number = Decimal(value)
+                if model_field.decimal_places == 2:
+                    return number_format(number, decimal_pos=2, use_l10n=True, force_grouping=True)
+                # Quantities and percentages: 2.500 reads 2.5, 3.000 reads 3.
+                number = number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+                return number_format(number, use_l10n=True, force_grouping=True)
+        text = value if len(value) <= SHOWN_TEXT else value[: SHOWN_TEXT - 1] + "…"
+        return f"«{text}»"
+    return str(value)
+
+
+def _names(entries: list[ActivityLog]) -> dict[tuple[str, int], str]:
+    """Names for the ids the entries record (salesperson, warehouse, product, item), four queries at most."""
+    wanted: dict[str, set[int]] = {"salesperson": set(), "warehouse": set(), "product": set()}
+    item_ids: set[int] = set()
+    for entry in entries:
+        for name, pair in (entry.changes or {}).items():
+            values = [v for v in (pair if isinstance(pair, list) else []) if isinstance(v, int)]
+            if name in wanted:
+                wanted[name].update(values)
+            elif name == "item":
+                item_ids.update(values)
+    item_products = dict(OrderItem.objects.filter(pk__in=item_ids).values_list("pk", "product_id")) if item_ids else {}
+    wanted["product"].update(item_products.values())
+    names: dict[tuple[str, int], str] = {}
+    if wanted["salesperson"]:
+        for user in User.objects.filter(pk__in=wanted["salesperson"]):
+            names[("salesperson", user.pk)] = str(user)
+    if wanted["warehouse"]:
+        for warehouse in Warehouse.objects.filter(pk__in=wanted["warehouse"]):
+            names[("warehouse", warehouse.pk)] = str(warehouse)
+    if wanted["product"]:
+        for pk, name in Product.objects.filter(pk__in=wanted["product"]).values_list("pk", "name"):
+            names[("product", pk)] = name
+    for item_id, product_id in item_products.items():
+        names[("item", item_id)] = names.get(("product", product_id), "")
+    return names
+
+
+def _details(entry: ActivityLog, names: dict[tuple[str, int], str]) -> list[str]:
+    changes = entry.changes or {}
+    details = []
+    if entry.action.startswith("order.item_"):
+        product = changes.get("product") or [None, None]
+        item = changes.get("item") or [None, None]
+        product_id = next((v for v in product if isinstance(v, int)), None)
+        name = names.get(("product", product_id)) if product_id else names.get(("item", item[0]), "")
+        parts = []
+        for field_name in ITEM_FIELDS:
+            pair = changes.get(field_name)
+            if isinstance(pair, list) and len(pair) == 2:
+                model_field = OrderItem._meta.get_field(field_name)
+                parts.append(
+                    f"{model_field.verbose_name}: {_shown(pair[0], model_field)} → {_shown(pair[1], model_field)}"
+                )
+        if name or parts:
+            details.append(" · ".join([part for part in [name, *parts] if part]))
+        return details
+    for field_name, pair in changes.items():
+        if not isinstance(pair, list) or len(pair) != 2:
+            continue
+        try:
+            model_field = Order._meta.get_field(field_name)
+        except FieldDoesNotExist:
+            continue
+        old, new = pair
+        if model_field.is_relation:
+            old = names.get((field_name, old), old)
+            new = names.get((field_name, new), new)
+            shown = [str(value) if value not in (None, "") else "—" for value in (old, new)]
+        else:
+            shown = [_shown(value, model_field) for value in (old, new)]
+        details.append(f"{model_field.verbose_name}: {shown[0]} → {shown[1]}")
+    return details
 
 
 def order_changes_since(order: Order, version: int, limit: int = 10) -> list[OrderChange]:
@@ -289,6 +385,7 @@ def order_changes_since(order: Order, version: int, limit: int = 10) -> list[Ord
             action__in=list(ACTION_LABELS),
         ).order_by("-id")[:missed]
     )
+    names = _names(entries)
     changes = []
     for entry in reversed(entries):
         fields = []
@@ -301,6 +398,98 @@ def order_changes_since(order: Order, version: int, limit: int = 10) -> list[Ord
             target = pair[1] if len(pair) > 1 else None
             fields = [str(OrderStatus(target).label)] if target in OrderStatus.values else []
         changes.append(
-            OrderChange(who=entry.actor_repr, at=entry.created_at, what=str(ACTION_LABELS[entry.action]), fields=fields)
+            OrderChange(
+                who=entry.actor_repr,
+                at=entry.created_at,
+                what=str(ACTION_LABELS[entry.action]),
+                fields=fields,
+                details=_details(entry, names),
+            )
         )
     return changes
+
+
+# --- The board ---------------------------------------------------------------------------------
+
+# Statuses whose cards stop moving: their columns show only what closed recently.
+CLOSED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.CANCELLED)
+CLOSED_RECENT_DAYS = 7
+BOARD_COLUMN_LIMIT = 50
+BOARD_ORDERING = ("-status_changed_at", "-id")
+BOARD_FIELDS = (
+    "number",
+    "order_date",
+    "status",
+    "status_changed_at",
+    "created_at",
+    "total",
+    "balance",
+    "currency",
+    "version",
+    "branch_id",
+    "salesperson_id",
+    "customer__name",
+    "salesperson__first_name",
+    "salesperson__last_name",
+    "salesperson__username",
+)
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    branch: Branch | None = None
+    salesperson: User | None = None
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    status: str
+    label: str
+    closed: bool
+    cards: list[Order]
+    has_more: bool
+
+
+def closed_since() -> datetime:
+    return timezone.now() - timedelta(days=CLOSED_RECENT_DAYS)
+
+
+def board_orders(user: User) -> QuerySet[Order]:
+    """What a card (and a row of the list) shows, for a column's query or a live fragment."""
+    return Order.objects.visible_to(user).select_related("customer", "salesperson").only(*BOARD_FIELDS)
+
+
+def board_columns(user: User, filters: BoardFilters, limit: int = BOARD_COLUMN_LIMIT) -> list[BoardColumn]:
+    """One column per status, in the order's life order, each its ``limit`` newest arrivals.
+
+    One query per column, bounded by ``limit``: order_board_idx (status, -status_changed_at)
+    serves each, and the closed columns' "recent" window keeps their range short however many
+    orders were delivered over the years (a million orders: under 1 ms a column).
+    """
+    base = board_orders(user)
+    if filters.branch is not None:
+        base = base.filter(branch=filters.branch)
+    if filters.salesperson is not None:
+        base = base.filter(salesperson=filters.salesperson)
+    since = closed_since()
+    columns = []
+    for status in OrderStatus:
+        closed = status in CLOSED_STATUSES
+        qs = base.filter(status=status)
+        if closed:
+            qs = qs.filter(status_changed_at__gte=since)
+        cards = list(qs.order_by(*BOARD_ORDERING)[: limit + 1])
+        columns.append(
+            BoardColumn(
+                status=status.value,
+                label=str(status.label),
+                closed=closed,
+                cards=cards[:limit],
+                has_more=len(cards) > limit,
+            )
+        )
+    return columns
+
+
+def board_card(user: User, pk: int) -> Order | None:
+    return board_orders(user).filter(pk=pk).first()

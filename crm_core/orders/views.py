@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -11,8 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.formats import get_format
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +25,7 @@ from crm_core.accounts.models import User
 from crm_core.common.exceptions import StaleVersionError
 from crm_core.orders import selectors
 from crm_core.orders.forms import (
+    BoardFilterForm,
     OrderEditor,
     OrderFilterForm,
     PaymentForm,
@@ -31,6 +36,7 @@ from crm_core.orders.forms import (
 )
 from crm_core.orders.models import EDITABLE_ORDER_STATUSES, Order, OrderStatus, ShippingDetails
 from crm_core.orders.services import order_transition, payment_record
+from realtime.events import last_event_id
 
 # Statuses from which shipping details may still change (order_set_shipping refuses the others).
 SHIPPING_LOCKED = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED)
@@ -70,6 +76,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     _require(request.user, "orders.view_order")
     form = OrderFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
+    live_since = last_event_id()
     page = selectors.order_page(
         request.user, filters, cursor=request.GET.get("cursor") or None, backwards=request.GET.get("dir") == "prev"
     )
@@ -78,6 +85,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "customer_url": _url_or_none("customers:detail", filters.customer.pk) if filters.customer else None,
+        "live_since": live_since,
     }
     return render(request, _partial(request, "orders/list.html", "results", "order-results"), context)
 
@@ -229,8 +237,8 @@ def _transitions(user: User, order: Order) -> list[TransitionButton]:
     return buttons
 
 
-def _detail_context(request: HttpRequest, order: Order, **forms_: Any) -> dict[str, Any]:
-    user = request.user
+def detail_context(user: User, order: Order, **forms_: Any) -> dict[str, Any]:
+    """What the detail page shows; its live fragments (crm_core/orders/live.py) use the same."""
     try:
         shipping = order.shipping
     except ShippingDetails.DoesNotExist:
@@ -261,8 +269,10 @@ def _detail_context(request: HttpRequest, order: Order, **forms_: Any) -> dict[s
 @login_required
 @require_GET
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # Read before the order: an event committed in between then resyncs the page rather than being missed.
+    live_since = last_event_id()
     order = _load_detail(request, pk)
-    return render(request, "orders/detail.html", _detail_context(request, order))
+    return render(request, "orders/detail.html", {**detail_context(request.user, order), "live_since": live_since})
 
 
 @login_required
@@ -273,7 +283,7 @@ def order_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = TransitionForm(request.POST)
     if not form.is_valid():
         detail = _load_detail(request, pk)
-        context = _detail_context(request, detail, transition_form=form)
+        context = detail_context(request.user, detail, transition_form=form)
         return render(request, "orders/detail.html", context, status=400)
     to_status = form.cleaned_data["to_status"]
     try:
@@ -315,9 +325,10 @@ def order_add_payment(request: HttpRequest, pk: int) -> HttpResponse:
         if saved:
             return redirect("orders:detail", pk=order.pk)
         detail = _load_detail(request, pk)
-        return render(request, "orders/detail.html", _detail_context(request, detail, payment_form=form), status=400)
+        context = detail_context(request.user, detail, payment_form=form)
+        return render(request, "orders/detail.html", context, status=400)
     detail = _load_detail(request, pk)
-    context = _detail_context(request, detail, **({} if saved else {"payment_form": form}))
+    context = detail_context(request.user, detail, **({} if saved else {"payment_form": form}))
     context["oob"] = True
     # 200 even for a refused payment: htmx swaps only successful responses, and the form with its error must show.
     return render(request, "orders/detail.html#payments", context)
@@ -339,4 +350,119 @@ def order_shipping(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The shipping details were saved."))
             return redirect("orders:detail", pk=order.pk)
-    return render(request, "orders/detail.html", _detail_context(request, order, shipping_form=form), status=400)
+    return render(request, "orders/detail.html", detail_context(request.user, order, shipping_form=form), status=400)
+
+
+# --- The board -------------------------------------------------------------------------------------
+
+CANCEL_BUTTON = (gettext_lazy("Cancel order"), "bi-x-circle")
+# Sort keys are compared as strings, smallest first: a key counting down from these gives newest first.
+SORT_TIME_TOP = 10**17
+SORT_ID_TOP = 10**12
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    order: Order
+    moves: list[TransitionButton]
+    sort_key: str
+    age: str
+
+    @property
+    def targets(self) -> str:
+        return " ".join(move.status for move in self.moves)
+
+
+def board_moves(user: User, order: Order) -> list[TransitionButton]:
+    """The moves a card offers: the order's next statuses, if the role may change statuses."""
+    moves = []
+    for button in _transitions(user, order):
+        if button.status == OrderStatus.CANCELLED:
+            label, icon = CANCEL_BUTTON
+            button = TransitionButton(status=button.status, label=str(label), icon=icon)
+        moves.append(button)
+    return moves
+
+
+def board_sort_key(order: Order) -> str:
+    """Newest arrival in its column first (the columns' query order), then the newest order."""
+    moment = order.status_changed_at or order.created_at
+    micros = int(moment.timestamp() * 1_000_000) if isinstance(moment, datetime) else 0
+    return f"{SORT_TIME_TOP - micros:017d}-{SORT_ID_TOP - order.pk:012d}"
+
+
+def board_card(user: User, order: Order) -> BoardCard:
+    fresh = timezone.now() - order.created_at < timedelta(minutes=1)
+    return BoardCard(
+        order=order,
+        moves=board_moves(user, order),
+        sort_key=board_sort_key(order),
+        age=_("Just now") if fresh else timesince(order.created_at, depth=1),
+    )
+
+
+def render_board_card(user: User, order: Order) -> str:
+    return render_to_string("orders/board.html#card", {"card": board_card(user, order)})
+
+
+@login_required
+@require_GET
+def order_board(request: HttpRequest) -> HttpResponse:
+    _require(request.user, "orders.view_order")
+    form = BoardFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    # Read before the columns: an event committed in between then resyncs the board rather than being missed.
+    live_since = last_event_id()
+    columns = selectors.board_columns(request.user, filters, limit=selectors.BOARD_COLUMN_LIMIT)
+    context = {
+        "form": form,
+        "filters": filters,
+        "columns": [(column, [board_card(request.user, order) for order in column.cards]) for column in columns],
+        "column_limit": selectors.BOARD_COLUMN_LIMIT,
+        "closed_days": selectors.CLOSED_RECENT_DAYS,
+        "live_since": live_since,
+        "can_move": request.user.has_perm("orders.transition_order"),
+    }
+    return render(request, _partial(request, "orders/board.html", "columns", "board-columns"), context)
+
+
+@login_required
+@require_POST
+def order_board_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """A card dropped on another column (or its move button): the detail page's transition.
+
+    An htmx request gets the card as it now stands (in its new column, or back in the old one
+    when refused) and the outcome as a toast; any other request goes back to the board.
+    """
+    order = _load_for_action(request, pk)
+    _require(request.user, "orders.transition_order")
+    form = TransitionForm(request.POST)
+    refusal, status = "", 200
+    if not form.is_valid():
+        refusal, status = " ".join(message for errors in form.errors.values() for message in errors), 400
+    else:
+        to_status = form.cleaned_data["to_status"]
+        try:
+            order_transition(
+                actor=request.user,
+                order=order,
+                to_status=to_status,
+                note=form.cleaned_data.get("note") or "",
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except StaleVersionError as error:
+            refusal, status = error.message, 409
+        except ValidationError as error:
+            refusal, status = " ".join(error.messages), 400
+    if refusal:
+        messages.error(request, refusal)
+    else:
+        messages.success(
+            request,
+            _("Order %(number)s is now %(status)s.") % {"number": order.number, "status": OrderStatus(to_status).label},
+        )
+    if not request.htmx:
+        return redirect("orders:board")
+    current = selectors.board_card(request.user, pk)
+    html = render_board_card(request.user, current) if current is not None else ""
+    return HttpResponse(html, status=status)

@@ -788,9 +788,11 @@ def board_move(request: HttpRequest) -> HttpResponse:
 
 def _board_done(inspection: Inspection) -> str:
     when = timezone.localtime(inspection.scheduled_start)
+    # Unicode isolates: an Arabic name inside an English sentence (or a Latin number inside an
+    # Arabic one) must not reorder the words around it.
     values = {
-        "number": inspection.number,
-        "inspector": inspection.inspector,
+        "number": f"\u2068{inspection.number}\u2069",
+        "inspector": f"\u2068{inspection.inspector}\u2069",
         "day": date_format(when, "DATE_FORMAT"),
         "time": date_format(when, "H:i"),
     }

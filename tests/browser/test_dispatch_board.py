@@ -15,7 +15,7 @@ from crm_core.customers.services import customer_create
 from crm_core.inspections.models import Inspection
 from crm_core.inspections.selectors import board_column_id
 from crm_core.inspections.services import inspection_cancel, inspection_schedule
-from tests.browser.helpers import assert_not_reloaded, login, no_reload_marker, shot
+from tests.browser.helpers import PHONE, assert_not_reloaded, login, no_reload_marker, shot
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def open_board(page: Page, user, day) -> None:
     login(page, user)
     page.goto(f"/inspections/board/?date={day.isoformat()}")
     expect(page.locator("#dispatch-board")).to_be_visible()
-    page.wait_for_function("window.__crmSubscribed > 0")
+    page.wait_for_function("() => window.__crmSubscribed > 0")
 
 
 def test_two_dispatchers_share_one_live_board(world, new_context):
@@ -178,3 +178,67 @@ def test_the_move_dialog_moves_a_card_from_the_keyboard(world, new_context):
     visit.refresh_from_db()
     assert visit.inspector_id == sami.pk
     assert timezone.localtime(visit.scheduled_start).time() == time(13, 30)
+
+
+def test_the_other_inspection_pages_follow_the_board(world, new_context):
+    dispatcher = world.user(Role.DISPATCHER, language="en")
+    office = world.user(Role.DISPATCHER, language="en")
+    karim = world.user(Role.INSPECTOR, first_name="Karim", last_name="Mansour", language="en")
+    sami = world.user(Role.INSPECTOR, first_name="Sami", last_name="Adel", language="en")
+    customer = customer_create(actor=world.user(Role.SALES), name="Delta Works", phone="0403334444")
+    # Today, an hour ago: the visit can be started at once.
+    now = timezone.localtime()
+    day = now.date()
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1 if now.hour >= 1 else 0)
+    visit = inspection_schedule(
+        actor=dispatcher,
+        customer=customer,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=2),
+        inspector=karim,
+    )
+
+    watcher = new_context()
+    detail = watcher.new_page()
+    detail.add_init_script(WATCH_SUBSCRIBED)
+    login(detail, office)
+    detail.goto(f"/inspections/{visit.pk}/")
+    detail.wait_for_function("() => window.__crmSubscribed > 0")
+    listing = watcher.new_page()
+    listing.add_init_script(WATCH_SUBSCRIBED)
+    listing.goto(f"/inspections/?date_from={day.isoformat()}")
+    listing.wait_for_function("() => window.__crmSubscribed > 0")
+    phones = {}
+    for person in (karim, sami):
+        phone = new_context(viewport=PHONE).new_page()
+        phone.add_init_script(WATCH_SUBSCRIBED)
+        login(phone, person)
+        phone.goto(f"/inspections/my-day/?date={day.isoformat()}")
+        phone.wait_for_function("() => window.__crmSubscribed > 0")
+        phones[person.pk] = phone
+    expect(phones[karim.pk].locator("[data-testid=my-day-visit]")).to_have_count(1)
+    expect(phones[sami.pk].locator("[data-testid=my-day-visit]")).to_have_count(0)
+    board = new_context().new_page()
+    open_board(board, dispatcher, day)
+
+    # The dispatcher gives the visit to Sami on the board.
+    board.locator(f"#board-card-{visit.pk}").drag_to(
+        board.locator("#" + board_column_id(day, world.branch_a.pk, sami.pk) + "-title")
+    )
+
+    expect(detail.locator(f"#inspection-{visit.pk}-inspector")).to_have_text("Sami Adel", timeout=5_000)
+    expect(listing.locator(f"#inspection-{visit.pk}-list-inspector")).to_have_text("Sami Adel")
+    expect(phones[karim.pk].locator("[data-testid=my-day-visit]")).to_have_count(0)
+    expect(phones[sami.pk].locator("[data-testid=my-day-visit]")).to_have_count(1)
+    # The detail page's buttons carry the new version: Start works there without a reload.
+    expect(detail.locator("#inspection-panels input[name=version]").first).to_have_value("2")
+
+    # Sami starts the visit on his phone: every page's status chip says so.
+    phones[sami.pk].locator("[data-testid=start-button]").click()
+    expect(detail.locator(f"#inspection-{visit.pk}-status")).to_have_text("In progress", timeout=5_000)
+    expect(listing.locator(f"#inspection-{visit.pk}-list-status")).to_have_text("In progress")
+    card = board.locator(f"#board-card-{visit.pk}")
+    expect(card.locator("[data-testid=board-status]")).to_have_text("In progress")
+    expect(card).not_to_have_attribute("draggable", "true")
+    shot(detail, "dispatch-board", "detail-live")
+    shot(phones[sami.pk], "dispatch-board", "my-day-live")

@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from crm_core.accounts.models import Role
@@ -241,3 +242,65 @@ async def test_a_dispatcher_on_the_day_gets_the_moved_card_on_the_stream(world):
     with translation.override("ar"):
         assert str(translation.gettext("Scheduled")) in frame["html"]
     await client.close()
+
+
+# --- the pages hold the ids the fragments aim at --------------------------------------------------
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_list_follows_the_board_topic_and_names_its_cells(client, crew, visit):
+    card = visit(1, 9)
+    body = _client_for(client, crew.dispatcher).get(reverse("inspections:list")).content.decode()
+
+    assert 'data-live-topic="inspections.board"' in body
+    for part in ("when", "inspector", "status"):
+        assert f'id="inspection-{card.pk}-list-{part}"' in body
+
+
+def test_each_calendar_card_names_the_cell_it_is_in(client, crew, visit):
+    card = visit(1, 9)
+    week = timezone.localdate() + timedelta(days=1)
+    body = _client_for(client, crew.dispatcher).get(f"{reverse('inspections:calendar')}?week={week}").content.decode()
+
+    cell = f"cal-{_day(1)}-b{card.branch_id}-{crew.inspector.pk}"
+    assert f'id="{cell}" data-live-sort' in body
+    assert f'data-live-into="{cell}"' in body
+    assert 'data-live-topic="inspections.board"' in body
+
+
+def test_the_detail_page_follows_its_inspection_and_refetches_its_own_buttons(client, crew, visit):
+    card = visit(1, 9)
+    url = reverse("inspections:detail", args=[card.pk])
+    client = _client_for(client, crew.dispatcher)
+
+    body = client.get(url).content.decode()
+    actions = client.get(f"{url}?part=actions", HTTP_HX_REQUEST="true").content.decode()
+    panels = client.get(f"{url}?part=panels", HTTP_HX_REQUEST="true").content.decode()
+
+    assert f'data-live-topic="inspection:{card.pk}"' in body
+    for part in ("status", "when", "when-head", "inspector", "result"):
+        assert f'id="inspection-{card.pk}-{part}"' in body
+    assert 'id="inspection-actions"' in actions.split(">")[0]
+    assert "<html" not in actions
+    assert panels.lstrip().startswith('<div id="inspection-panels"')
+    assert f'name="version" value="{card.version}"' in panels
+    assert 'name="csrfmiddlewaretoken"' in panels
+
+
+def test_my_day_refetches_its_visits_as_a_fragment(client, crew, visit):
+    card = visit(1, 9)
+    client = _client_for(client, crew.inspector)
+
+    page = client.get(f"{reverse('inspections:my_day')}?date={_day(1)}").content.decode()
+    fragment = client.get(f"{reverse('inspections:my_day')}?date={_day(1)}", HTTP_HX_REQUEST="true").content.decode()
+
+    assert f'data-live-date="{_day(1)}"' in page
+    assert fragment.lstrip().startswith('<div id="my-day-visits"')
+    assert crew.customer.name in fragment and "<html" not in fragment
+    assert str(card.number) in fragment
+    # An inspector may follow the board topic: their own visits reach them on their own group.
+    assert authorize(crew.inspector, "inspections.board", timezone.localdate()).groups == ()

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from crm_core.accounts.models import Role
 from crm_core.customers.live import customer_note, customer_page, customer_row
-from crm_core.customers.services import customer_add_note, customer_create, customer_update
+from crm_core.customers.services import customer_add_note, customer_update
 from realtime.events import make_event
 from realtime.renderers import Audience, renderers_for
 
@@ -112,24 +112,3 @@ def test_the_detail_page_follows_its_customer_and_declares_its_presence_room(log
     assert "data-presence-editing" in edit
     assert "is editing this customer" in edit
     assert "data-presence=" not in login(personas.owner).get("/customers/new/").text
-
-
-def test_order_pages_and_the_dispatch_board_declare_their_presence_rooms(world, login, personas):
-    from decimal import Decimal
-
-    from crm_core.inventory.services import product_create
-    from crm_core.orders.services import ItemInput, order_create
-
-    admin = world.user(Role.ADMIN, all_branches=True)
-    product = product_create(actor=admin, sku="P-1", name="مضخة", price=Decimal("10"))
-    customer = customer_create(actor=personas.owner, name="عميل", phone="01000000001")
-    order = order_create(actor=personas.owner, customer=customer, items=[ItemInput(product.pk, Decimal("1"))])
-    client = login(personas.owner)
-    detail = client.get(f"/orders/{order.pk}/").text
-    assert f'data-presence="order:{order.pk}"' in detail and "data-presence-editing" not in detail
-    edit = client.get(f"/orders/{order.pk}/edit/").text
-    assert f'data-presence="order:{order.pk}"' in edit and "data-presence-editing" in edit
-    assert "is editing this order" in edit
-
-    board = login(world.user(Role.DISPATCHER)).get("/inspections/board/", {"date": "2026-11-24"}).text
-    assert 'data-presence="inspections.board" data-presence-date="2026-11-24"' in board

@@ -42,3 +42,8 @@ def test_order_pages_and_the_dispatch_board_declare_their_presence_rooms(world, 
 def test_the_stock_alerts_board_declares_its_presence_room(world, login):
     page = login(world.user(Role.MANAGER)).get("/inventory/alerts/").text
     assert 'data-presence="stock.alerts"' in page
+
+
+def test_the_orders_board_declares_its_presence_room(world, login):
+    page = login(world.user(Role.DISPATCHER)).get("/orders/board/").text
+    assert 'data-presence="orders.board"' in page

@@ -146,5 +146,10 @@
     entered = {};
   });
 
+  // Back from the browser's page cache: the rooms were left on the way out.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && live()) sync(true);
+  });
+
   if (live()) sync(true);
 })();

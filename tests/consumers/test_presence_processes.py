@@ -57,11 +57,13 @@ async def test_presence_crosses_processes_and_a_dead_process_expires(redis_serve
     on_b = await open_socket(b.ws("/ws/live/"), origin=b.origin, cookie=karim_cookie)
     await enter(on_a, room, "viewing")
     await on_a.expect(listing(room))
+    entered = time.monotonic()
     await enter(on_b, room, "editing")
 
     frame, _ = await on_b.expect(listing(room, "Mona Adel"))
     assert frame["users"][0] == {"id": mona.pk, "name": "Mona Adel", "initials": "MA", "state": "viewing"}
-    frame, _ = await on_a.expect(listing(room, "Karim Said"))
+    frame, seen = await on_a.expect(listing(room, "Karim Said"))
+    print(f"\nKarim entering on B was seen on A after {(seen - entered) * 1000:.0f} ms")
     assert frame["users"][0] == {"id": karim.pk, "name": "Karim Said", "initials": "KS", "state": "editing"}
 
     # Process B dies without closing anything: no "left" is ever sent for Karim.

@@ -14,6 +14,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.accounts.models import ActivityLog, Branch, Role, User
@@ -332,6 +333,11 @@ def _names(entries: list[ActivityLog]) -> dict[tuple[str, int], str]:
     return names
 
 
+def _change(model_field: Any, old: str, new: str) -> str:
+    # Translatable as a whole: Arabic reads right to left, so its arrow points the other way.
+    return gettext("%(field)s: %(old)s → %(new)s") % {"field": model_field.verbose_name, "old": old, "new": new}
+
+
 def _details(entry: ActivityLog, names: dict[tuple[str, int], str]) -> list[str]:
     changes = entry.changes or {}
     details = []
@@ -345,9 +351,7 @@ def _details(entry: ActivityLog, names: dict[tuple[str, int], str]) -> list[str]
             pair = changes.get(field_name)
             if isinstance(pair, list) and len(pair) == 2:
                 model_field = OrderItem._meta.get_field(field_name)
-                parts.append(
-                    f"{model_field.verbose_name}: {_shown(pair[0], model_field)} → {_shown(pair[1], model_field)}"
-                )
+                parts.append(_change(model_field, _shown(pair[0], model_field), _shown(pair[1], model_field)))
         if name or parts:
             details.append(" · ".join([part for part in [name, *parts] if part]))
         return details
@@ -365,7 +369,7 @@ def _details(entry: ActivityLog, names: dict[tuple[str, int], str]) -> list[str]
             shown = [str(value) if value not in (None, "") else "—" for value in (old, new)]
         else:
             shown = [_shown(value, model_field) for value in (old, new)]
-        details.append(f"{model_field.verbose_name}: {shown[0]} → {shown[1]}")
+        details.append(_change(model_field, *shown))
     return details
 
 

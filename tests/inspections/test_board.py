@@ -427,3 +427,26 @@ def test_get_is_not_a_move(client, crew):
     client.force_login(crew.dispatcher)
 
     assert client.get(MOVE).status_code == 405
+
+
+def test_a_resync_refetches_the_board_alone_for_the_same_day_and_branch(client, world, crew, visit):
+    card = visit(1, 9)
+    manager = world.user(Role.MANAGER, all_branches=True)
+    client.force_login(manager)
+
+    page = client.get(f"{BOARD}?date={_day()}&branch={world.branch_a.pk}").content.decode()
+    fragment = client.get(f"{BOARD}?date={_day()}&branch={world.branch_a.pk}", **HTMX).content.decode()
+
+    assert f'hx-get="{BOARD}?date={_day()}&amp;branch={world.branch_a.pk}"' in page
+    assert 'hx-trigger="crm:resync from:body"' in page
+    assert fragment.lstrip().startswith('<div id="dispatch-board"')
+    assert f'id="board-card-{card.pk}"' in fragment
+    assert "<html" not in fragment and 'id="board-move-dialog"' not in fragment
+
+
+def test_the_list_and_calendar_lead_to_the_board_for_those_who_may_use_it(client, world, crew):
+    client.force_login(crew.dispatcher)
+    for url in (reverse("inspections:list"), reverse("inspections:calendar")):
+        assert b'data-testid="board-button"' in client.get(url).content
+    client.force_login(world.user(Role.SALES))
+    assert b'data-testid="board-button"' not in client.get(reverse("inspections:list")).content

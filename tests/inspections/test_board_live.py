@@ -304,3 +304,26 @@ def test_my_day_refetches_its_visits_as_a_fragment(client, crew, visit):
     assert str(card.number) in fragment
     # An inspector may follow the board topic: their own visits reach them on their own group.
     assert authorize(crew.inspector, "inspections.board", timezone.localdate()).groups == ()
+
+
+def test_a_card_links_its_order_once_one_is_created_from_the_visit(
+    client, crew, visit, published, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from crm_core.inspections.services import inspection_create_order
+    from crm_core.orders.services import ItemInput
+    from tests.factories import ProductFactory
+
+    card = visit(1, 9)
+    items = [ItemInput(product_id=ProductFactory(price=Decimal("250.00")).pk, quantity=Decimal("2"))]
+    with django_capture_on_commit_callbacks(execute=True):
+        order = inspection_create_order(actor=crew.dispatcher, inspection=card, items=items)
+
+    linked = next(event for event_type, _groups, event in published if event_type == "inspection.order_linked")
+    html = _render(linked, crew.dispatcher)
+    page = _client_for(client, crew.dispatcher).get(f"{reverse('inspections:board')}?date={_day(1)}").content.decode()
+
+    order_url = reverse("orders:detail", args=[order.pk])
+    assert f'href="{order_url}"' in html and order.number in html
+    assert f'href="{order_url}"' in page

@@ -97,20 +97,12 @@ def authorize_room(user: User, room: str, day: date | None = None) -> Room:
     return Room(name=room, day=day, group=presence_group(key))
 
 
-def display_initials(initials: str) -> str:
-    """Initials as a badge shows them. Arabic letters side by side join into a word (sometimes
-    an unfortunate one), so they are kept apart with a zero-width non-joiner."""
-    if any("\u0600" <= char <= "\u06ff" for char in initials):
-        return "\u200c".join(initials)
-    return initials
-
-
 def member_card(user: User, channel: str, state: str) -> dict[str, Any]:
     """What one stream tells the others about itself."""
     return {
         "user": user.pk,
         "name": str(user),
-        "initials": display_initials(user.initials),
+        "initials": user.initials,
         "state": state,
         "channel": channel,
     }

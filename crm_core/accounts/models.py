@@ -122,10 +122,13 @@ class User(AbstractUser):
 
     @property
     def initials(self) -> str:
+        """Two letters for an avatar. Arabic letters side by side join into a word (sometimes an
+        unfortunate one), so they are kept apart with a zero-width non-joiner."""
         parts = [p for p in (self.first_name, self.last_name) if p]
-        if not parts:
-            return self.username[:2].upper()
-        return "".join(p[0] for p in parts[:2]).upper()
+        letters = self.username[:2].upper() if not parts else "".join(p[0] for p in parts[:2]).upper()
+        if any("\u0600" <= char <= "\u06ff" for char in letters):
+            return "\u200c".join(letters)
+        return letters
 
 
 class NotificationKind(models.TextChoices):

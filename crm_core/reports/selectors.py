@@ -113,14 +113,5 @@ def todays_inspections(user: User, limit: int = 25) -> QuerySet[Inspection]:
     )
 
 
-def low_stock(user: User, limit: int = 10) -> QuerySet[StockLevel]:
-    return (
-        StockLevel.objects.visible_to(user)
-        .filter(is_low=True)
-        .select_related("product", "warehouse")
-        .order_by("quantity", "id")[:limit]
-    )
-
-
 def recent_unread_notifications(user: User, limit: int = 5) -> QuerySet[Notification]:
     return Notification.objects.visible_to(user).unread().order_by("-created_at", "-id")[:limit]

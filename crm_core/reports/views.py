@@ -48,11 +48,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # The live refresh (static/js/dashboard.js): the figures, today's inspections and the
         # orders by status of this user's own scope, never a broadcast.
         return render(request, "reports/dashboard.html#figures", {**_figures_context(user), "oob": True})
+    if request.htmx and request.GET.get("part") == "notifications":
+        context = {"notifications": selectors.recent_unread_notifications(user)}
+        return render(request, "reports/dashboard.html#notifications", context)
     context = {
         **_figures_context(user),
         "live_since": live_since,
         "live_topics": live_topics(user),
-        "low_stock": selectors.low_stock(user) if user.has_perm("inventory.view_stocklevel") else None,
         "notifications": selectors.recent_unread_notifications(user),
     }
     return render(request, "reports/dashboard.html", context)

@@ -135,3 +135,21 @@ def test_the_figures_partial_costs_the_same_with_more_orders(
     # Until the next change, every browser of the same scope and role is served from the cache.
     with django_assert_max_num_queries(len(few.captured_queries) - 3):
         client.get("/?part=figures", headers=HTMX)
+
+
+def test_the_notifications_card_refetches_itself_when_one_arrives(world, personas, login):
+    from crm_core.accounts.models import NotificationKind
+    from crm_core.accounts.services import notify_users
+
+    client = login(personas.owner)
+    page = client.get("/").text
+    assert 'hx-get="/?part=notifications"' in page
+    assert "crm:notifications-changed from:body" in page
+    assert "You are all caught up" in client.get("/?part=notifications", headers=HTMX).text
+
+    notify_users(recipients=[personas.owner], kind=NotificationKind.SYSTEM, title="Stock count on Thursday")
+    notify_users(recipients=[personas.outsider], kind=NotificationKind.SYSTEM, title="Not for you")
+
+    card = client.get("/?part=notifications", headers=HTMX).text
+    assert "Stock count on Thursday" in card and "just now" in card
+    assert "Not for you" not in card and "<html" not in card

@@ -92,12 +92,14 @@ def _refuse_double_booking(inspector: User | None, start: datetime, end: datetim
     if clash is not None:
         raise ValidationError(
             {
+                # Each value in Unicode isolates: a Latin number or time inside an Arabic sentence
+                # (or an Arabic name inside an English one) keeps its place and its brackets.
                 "inspector": _("%(inspector)s is already booked from %(start)s to %(end)s (%(number)s).")
                 % {
-                    "inspector": inspector,
-                    "start": date_format(timezone.localtime(clash.scheduled_start), "Y-m-d H:i"),
-                    "end": date_format(timezone.localtime(clash.scheduled_end), "H:i"),
-                    "number": clash.number,
+                    "inspector": f"\u2068{inspector}\u2069",
+                    "start": f"\u2068{date_format(timezone.localtime(clash.scheduled_start), 'd/m/Y H:i')}\u2069",
+                    "end": f"\u2068{date_format(timezone.localtime(clash.scheduled_end), 'H:i')}\u2069",
+                    "number": f"\u2068{clash.number}\u2069",
                 }
             }
         )

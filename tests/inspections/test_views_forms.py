@@ -91,6 +91,8 @@ def test_double_booking_through_the_form_shows_the_clash_and_writes_nothing(clie
     assert counts() == before
     error = response.context["form"].errors["inspector"][0]
     assert "already booked" in error and taken.number in error
+    # The number and times are isolated, so in Arabic the brackets stay around the number.
+    assert f"(\u2068{taken.number}\u2069)" in error
     assert 'data-testid="error-inspector"' in response.content.decode()
     # The user's input is kept.
     assert response.context["form"]["start_time"].value() == "10:30"

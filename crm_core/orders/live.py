@@ -29,13 +29,14 @@ if TYPE_CHECKING:
 
 ORDER_EVENTS = tuple(sorted(name for name, topic in EVENT_TOPICS.items() if topic == "orders"))
 
-# The detail page's partials each event changes (orders/detail.html).
+# The detail page's partials each event changes (orders/detail.html). Every change bumps the
+# order's version, so the status buttons, which carry it, come with each one.
 DETAIL_PARTS: dict[str, tuple[str, ...]] = {
     "order.created": (),
     "order.updated": ("items", "totals", "actions"),
     "order.status_changed": ("status_badge", "actions", "history"),
-    "order.payment_recorded": ("payments_list", "payments_paid", "totals"),
-    "order.shipping_updated": ("shipping_details", "totals"),
+    "order.payment_recorded": ("payments_list", "payments_paid", "totals", "actions"),
+    "order.shipping_updated": ("shipping_details", "totals", "actions"),
 }
 
 

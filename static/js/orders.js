@@ -252,7 +252,11 @@
   // --- The detail page ------------------------------------------------------------------------
   // An inline payment bumps the order's version: the other forms on the page (status buttons,
   // cancel, shipping) must send the new one, or they would be refused as stale.
-  document.addEventListener("htmx:afterSwap", function () {
+  // Only after this page's own payment: other swaps (the live stream's resync) bring fragments
+  // with their own, current versions.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var source = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!source || !source.hasAttribute || !source.hasAttribute("data-order-payment-form")) return;
     var payments = document.getElementById("order-payments");
     if (!payments || !payments.dataset.version) return;
     document.querySelectorAll("input[data-order-version]").forEach(function (input) {

@@ -181,3 +181,50 @@ def test_the_second_of_two_saves_is_told_who_changed_what_and_stores_nothing(sho
     assert after.version == saved.version
     assert after.discount_amount == Decimal("0")
     assert after.items.get().quantity == Decimal("2")
+
+
+def test_the_order_page_and_the_list_follow_changes_made_elsewhere(shop, new_context):
+    sales, manager, fresh = shop["sales"], shop["manager"], shop["fresh"]
+    detail = new_context().new_page()
+    listing = new_context().new_page()
+    other = new_context().new_page()
+    open_live(detail, manager, f"/orders/{fresh.pk}/")
+    open_live(listing, manager, "/orders/")
+    no_reload_marker(detail)
+    no_reload_marker(listing)
+    login(other, sales)
+    other.goto(f"/orders/{fresh.pk}/")
+
+    other.locator("[data-testid=transition-confirmed]").click()
+    expect(other.locator("#order-status-badge")).to_have_text("مؤكد")
+    expect(detail.locator("#order-status-badge")).to_have_text("Confirmed")
+    expect(detail.locator("#order-history")).to_contain_text("New → Confirmed")
+    expect(listing.locator(f"#order-row-{fresh.pk} [data-testid=order-row-status]")).to_have_text("Confirmed")
+
+    other.locator("[data-testid=payment-amount]").fill("26.00")
+    other.locator("[data-testid=payment-submit]").click()
+    expect(other.locator("#order-payments-list [data-testid=payment-row]")).to_have_count(1)
+    expect(detail.locator("[data-testid=order-balance]")).to_have_text(money(fresh.total - 26, "en"))
+    expect(detail.locator("#order-payments-list [data-testid=payment-row]")).to_have_count(1)
+    assert_not_reloaded(detail)
+    assert_not_reloaded(listing)
+    shot(detail, "orders-detail", "live")
+
+    # The buttons the stream brought get the page's CSRF token when sent.
+    detail.locator("[data-testid=transition-in_progress]").click()
+    expect(detail.locator("#order-status-badge")).to_have_text("In progress")
+    assert Order.objects.get(pk=fresh.pk).status == OrderStatus.IN_PROGRESS
+
+    # The cancel form, which the stream leaves alone so a half-typed reason survives, follows the
+    # order's version: a payment made meanwhile does not make the cancellation stale.
+    no_reload_marker(detail)
+    detail.locator("[data-testid=cancel-toggle]").click()
+    detail.locator("#cancel-note").fill("العميل اعتذر")
+    other.locator("[data-testid=payment-amount]").fill("10.00")
+    other.locator("[data-testid=payment-submit]").click()
+    expect(detail.locator("[data-testid=order-balance]")).to_have_text(money(fresh.total - 36, "en"))
+    expect(detail.locator("#cancel-note")).to_have_value("العميل اعتذر")
+    assert_not_reloaded(detail)
+    detail.locator("[data-testid=cancel-submit]").click()
+    detail.locator("#confirm-ok").click()
+    expect(detail.locator("#order-status-badge")).to_have_text("Cancelled")

@@ -116,9 +116,14 @@ def test_a_card_dragged_by_one_user_arrives_in_the_other_users_board(shop, new_c
     assert_not_reloaded(watcher)
     assert_not_reloaded(mover)
 
-    # A payment recorded elsewhere updates the card's balance on both boards.
-    payment_record(actor=sales, order=Order.objects.get(pk=fresh.pk), amount=Decimal("26.00"))
+    # A payment recorded on the order's page updates the card's balance on both boards.
+    payer = new_context().new_page()
+    login(payer, sales)
+    payer.goto(f"/orders/{fresh.pk}/")
+    payer.locator("[data-testid=payment-amount]").fill("26.00")
+    payer.locator("[data-testid=payment-submit]").click()
     expect(arrived.locator("[data-testid=board-card-balance]")).to_have_text(money(fresh.total - 26, "en"))
+    expect(card(mover, fresh).locator("[data-testid=board-card-balance]")).to_have_text(money(fresh.total - 26, "ar"))
     shot(mover, "orders-board", "after")
     shot(watcher, "orders-board", "after")
 

@@ -18,7 +18,7 @@ class StaleVersionError(Exception):
     def message(self) -> str:
         if self.changed_by:
             return str(
-                _("%(who)s changed this record while you were editing it. Reload to see their change.")
+                _("%(who)s changed this record while you were editing it; nothing of yours was saved.")
                 % {"who": self.changed_by}
             )
-        return str(_("Someone changed this record while you were editing it. Reload to see their change."))
+        return str(_("Someone changed this record while you were editing it; nothing of yours was saved."))

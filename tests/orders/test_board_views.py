@@ -211,7 +211,7 @@ def test_a_stale_version_is_refused_with_its_message_and_nothing_changes(login, 
     assert response.status_code == 409
     assert _toasts(response) == [
         {
-            "text": "سارة حسن changed this record while you were editing it. Reload to see their change.",
+            "text": "سارة حسن changed this record while you were editing it; nothing of yours was saved.",
             "level": "danger",
         }
     ]

@@ -37,7 +37,7 @@ def test_the_conflict_names_who_changed_which_fields_and_the_values(login, sales
     response = client.post(_edit_url(order), data)
     html = response.content.decode()
     assert response.status_code == 409
-    assert "سارة حسن changed this record while you were editing it." in html
+    assert "سارة حسن changed this record while you were editing it; nothing of yours was saved." in html
     details = html[html.index('data-testid="conflict-details"') :]
     details = details[: details.index("</ul>")]
     assert "order discount: 0.00 → 10.00" in details

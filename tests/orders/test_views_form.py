@@ -402,7 +402,7 @@ def test_a_stale_edit_shows_who_changed_what_keeps_the_input_and_writes_nothing(
     response = client.post(_edit_url(order), data)
     html = response.content.decode()
     assert response.status_code == 409
-    assert "سارة حسن changed this record while you were editing it." in html
+    assert "سارة حسن changed this record while you were editing it; nothing of yours was saved." in html
     assert "changed the order&#x27;s details" in html
     assert "notes" in html
     assert 'value="7"' in html and "my note" in html  # the user's input is kept

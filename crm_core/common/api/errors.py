@@ -33,7 +33,7 @@ API_PREFIX = "/api/"
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = _("Someone changed this record while you were editing it. Reload to see their change.")
+    default_detail = _("Someone changed this record while you were editing it; nothing of yours was saved.")
     default_code = "precondition_failed"
 
     def __init__(self, detail: Any = None, *, current_version: int | None = None, etag: str | None = None):

@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench._ws_protocol import CONTROL_PATH, TOPIC
 
 CONNECT_CONCURRENCY = 64
+PUBLISH_GRACE = 60.0  # seconds past the last scheduled publish
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Browser:
     seen: dict[int, int] = field(default_factory=dict)
     foreign: int = 0  # events of another branch than the client's
     resyncs: int = 0
+    paused: bool = False  # the server said "live: false" (hello or status): it could not join its groups
     other_frames: int = 0
     last_seq: int = 0
     seq_jumps: int = 0
@@ -85,11 +87,20 @@ async def _open(browser: Browser, timeout: float) -> None:
     if hello.get("type") != "hello":
         raise RuntimeError(f"first frame {hello!r}")
     browser.last_seq = hello.get("seq", 0)
+    browser.paused = not hello.get("live", True)
     await connection.send(json.dumps({"action": "subscribe", "topic": TOPIC}))
-    answer = await _recv_json(connection, timeout)
-    if answer.get("type") != "subscribed":
-        raise RuntimeError(f"subscribe answered {answer!r}")
-    browser.last_seq = answer.get("seq", browser.last_seq)
+    while True:
+        answer = await _recv_json(connection, timeout)
+        browser.last_seq = answer.get("seq", browser.last_seq)
+        # A status or resync may come first (the server could not join the groups at once).
+        if answer.get("type") == "status":
+            browser.paused = browser.paused or not answer.get("live", True)
+        elif answer.get("type") == "resync":
+            browser.resyncs += 1
+        elif answer.get("type") == "subscribed":
+            return
+        else:
+            raise RuntimeError(f"subscribe answered {answer!r}")
 
 
 async def connect_all(fleet: Fleet, *, timeout: float = 60, concurrency: int = CONNECT_CONCURRENCY) -> None:
@@ -128,6 +139,8 @@ async def _read(fleet: Fleet, browser: Browser) -> None:
             if "." not in kind:
                 if kind == "resync":
                     browser.resyncs += 1
+                elif kind == "status" and not frame.get("live", True):
+                    browser.paused = True
                 else:
                     browser.other_frames += 1
                 continue
@@ -207,9 +220,13 @@ class Control:
         assert self.connection is not None
         command = {"action": "publish", "run": run, "rate": rate, "start_at": start_at, "plan": plan}
         await self.connection.send(json.dumps(command))
-        # Long enough for a saturated server to work through its backlog.
-        timeout = max(plan[-1][0] / rate if plan else 0, 0) + 120
-        return await _recv_json(self.connection, timeout)
+        # Long enough for a saturated server to work through some backlog; a server that has not
+        # finished publishing by then is reported, and what did arrive is still counted.
+        timeout = max(plan[-1][0] / rate if plan else 0, 0) + PUBLISH_GRACE
+        try:
+            return await _recv_json(self.connection, timeout)
+        except TimeoutError:
+            return {"type": "timeout", "detail": f"publishing did not finish within {timeout:.0f} s"}
 
     async def close(self) -> None:
         if self.connection is not None:

@@ -82,6 +82,7 @@ USERNAME = "wsbench-{:05d}"
 SESSION_MARK = "wsbench"  # bench sessions' keys start with it, so a rerun can remove its own
 DAPHNE = Path(sys.executable).with_name("daphne")
 PY_SPY = Path(sys.executable).with_name("py-spy")
+CONNECT_CONCURRENCY = 64  # handshakes in flight at once while the clients connect
 WHAT_IF_ENV = "CRM_BENCH_NO_DISPATCH_DB_HOP"  # read by bench/_ws_app.py
 
 Log = Callable[[str], None]
@@ -360,6 +361,7 @@ class Outcome:
     duplicates: int = 0
     foreign: int = 0
     resyncs: int = 0
+    paused: int = 0  # clients told "live: false" at some point
     seq_jumps: int = 0
     publish_problems: list[str] = field(default_factory=list)
     lag_max_s: float = 0.0
@@ -429,6 +431,7 @@ async def _run_scenario(
     seconds: float,
     redis_url: str,
     workdir: Path,
+    connect_concurrency: int,
     log: Log,
 ) -> Outcome:
     from bench import _ws_client as client
@@ -450,7 +453,7 @@ async def _run_scenario(
     controls = [client.Control(s.base, s.origin) for s in servers]
     try:
         outcome.server_idle_rss_kib = [s.rss_idle_kib for s in servers]
-        await client.connect_all(fleet)
+        await client.connect_all(fleet, concurrency=connect_concurrency)
         outcome.connect_s = fleet.connect_seconds
         outcome.connected = len(fleet.connected)
         outcome.failed = [b.error for b in fleet.failed]
@@ -498,7 +501,7 @@ async def _run_scenario(
         for reply in replies:
             outcome.lag_max_s = max(outcome.lag_max_s, float(reply.get("lag_max", 0)))
             if reply.get("type") != "published":
-                outcome.publish_problems.append(f"publish answered {reply!r}")
+                outcome.publish_problems.append(str(reply.get("detail") or reply))
             elif reply["delivered"] != reply["attempted"] or reply.get("errors"):
                 outcome.publish_problems.append(
                     f"{reply['attempted'] - reply['delivered']} of {reply['attempted']} publishes failed "
@@ -510,6 +513,7 @@ async def _run_scenario(
         outcome.duplicates = sum(count - 1 for b in connected for count in b.seen.values() if count > 1)
         outcome.foreign = sum(b.foreign for b in connected)
         outcome.resyncs = sum(b.resyncs for b in connected)
+        outcome.paused = sum(b.paused for b in connected)
         outcome.seq_jumps = sum(b.seq_jumps for b in connected)
         outcome.failed += [b.error for b in fleet.browsers if b.error and b.error not in outcome.failed]
         outcome.latencies_ms = sorted(1000 * x for x in fleet.latencies)
@@ -538,6 +542,7 @@ def run_scenario(
     *,
     rate: float,
     seconds: float,
+    connect_concurrency: int = CONNECT_CONCURRENCY,
     log: Log = print,
 ) -> Outcome:
     try:
@@ -553,6 +558,7 @@ def run_scenario(
                 seconds=seconds,
                 redis_url=site.redis_url,
                 workdir=site.workdir,
+                connect_concurrency=connect_concurrency,
                 log=log,
             )
         )
@@ -757,7 +763,7 @@ def details(outcomes: list[Outcome]) -> list[str]:
             memory = f"; RSS idle {idle} MiB, ~{per:.0f} KiB per connection"
         lines.append(
             f"{o.scenario.label}: window {o.window_s:.1f} s, publish lag max {1000 * o.lag_max_s:.0f} ms, "
-            f"resyncs {o.resyncs}, seq jumps {o.seq_jumps}, peak RSS "
+            f"resyncs {o.resyncs}, clients told live:false {o.paused}, seq jumps {o.seq_jumps}, peak RSS "
             f"{'+'.join(f'{h / 1024:.0f}' for h in o.server_hwm_kib)} MiB{memory}"
         )
         if o.layer:
@@ -830,6 +836,7 @@ def run(
     profile: bool = False,
     what_if: bool = False,
     only: set[str] | None = None,
+    connect_concurrency: int = CONNECT_CONCURRENCY,
     log: Log = print,
 ) -> list[Outcome]:
     """Every scenario on the configured database and channel layer; returns their outcomes."""
@@ -857,7 +864,17 @@ def run(
         try:
             for scenario, servers in zip(chosen, started, strict=True):
                 outcomes.append(
-                    run_scenario(scenario, site, servers, people, branches, rate=rate, seconds=seconds, log=log)
+                    run_scenario(
+                        scenario,
+                        site,
+                        servers,
+                        people,
+                        branches,
+                        rate=rate,
+                        seconds=seconds,
+                        connect_concurrency=connect_concurrency,
+                        log=log,
+                    )
                 )
         finally:
             for server in (server for servers in started for server in servers):
@@ -931,6 +948,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="add a daphne-1 run whose consumers skip Channels' close_old_connections hop for crm.event messages",
     )
+    parser.add_argument(
+        "--connect-concurrency",
+        type=int,
+        default=CONNECT_CONCURRENCY,
+        help=f"handshakes in flight at once (default {CONNECT_CONCURRENCY}; a reconnect storm: 1000)",
+    )
     parser.add_argument("--profile-raw", type=Path, help="write py-spy's collapsed stacks of the profiled run here")
     parser.add_argument("--fresh", action="store_true", help=f"drop and recreate {BENCH_DB} first")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
@@ -968,6 +991,7 @@ def main(argv: list[str] | None = None) -> int:
             profile=options.profile,
             what_if=options.what_if,
             only=only,
+            connect_concurrency=options.connect_concurrency,
         )
     finally:
         if workdir is not None:

@@ -153,6 +153,13 @@ if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", CRM_REDIS_PREFIX):
 CRM_CHANNEL_CAPACITY = env_int("CRM_CHANNEL_CAPACITY", 1500, minimum=10)
 CRM_CHANNEL_EXPIRY = env_int("CRM_CHANNEL_EXPIRY", 30, minimum=5)
 CRM_CHANNEL_GROUP_EXPIRY = env_int("CRM_CHANNEL_GROUP_EXPIRY", 86400, minimum=60)
+# Redis connections one process may hold for the channel layer. redis-py's asyncio pool allows
+# 100 and then raises "Too many connections" rather than waiting: when the sockets of a process
+# join or leave at once (a restart, a network blip: bench/ws_fanout.py --connect-concurrency 1000
+# had 844 of 1,000 streams report "live updates paused"), the joins, leaves and publishes past
+# the hundredth fail. Connections open only as needed and stay in the pool; keep processes ×
+# this under Redis's maxclients (10,000 by default).
+CRM_CHANNEL_MAX_CONNECTIONS = env_int("CRM_CHANNEL_MAX_CONNECTIONS", 1000, minimum=10)
 # Live streams: how often each process checks the channel layer (and re-joins its consumers'
 # groups after Redis lost them), how long a missing message may be late before a resync, and
 # how long a publish may wait for the layer before giving up (the change is saved regardless).
@@ -180,7 +187,7 @@ if REDIS_URL:
             "CONFIG": {
                 # Calls are bounded where they are made (publish, join, the live watch), not by a
                 # socket timeout: a receive blocks for up to 5 s by design.
-                "hosts": [REDIS_URL],
+                "hosts": [{"address": REDIS_URL, "max_connections": CRM_CHANNEL_MAX_CONNECTIONS}],
                 "prefix": CRM_REDIS_PREFIX,
                 "capacity": CRM_CHANNEL_CAPACITY,
                 "expiry": CRM_CHANNEL_EXPIRY,

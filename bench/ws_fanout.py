@@ -604,6 +604,8 @@ def scenarios(
 # Innermost frame first: a sample counts for the first category one of its frames (from the leaf
 # outwards) falls in.
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
+    ("Event.as_message (dataclasses.asdict, copy)", ("dataclasses.py", "copy.py")),
+    ("Django LazyObject (the scope's session and user)", ("django/utils/functional.py",)),
     ("scope check (user_may_receive)", ("realtime/audiences.py",)),
     ("gap detection (realtime/gaps.py)", ("realtime/gaps.py",)),
     ("JSON encode/decode", ("json/encoder.py", "json/decoder.py", "json/__init__.py")),
@@ -616,7 +618,10 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("Daphne (ASGI ↔ Twisted)", ("daphne/",)),
     ("Twisted (reactor, transport)", ("twisted/",)),
     ("asyncio event loop", ("asyncio/", "selectors.py")),
-    ("publishing (realtime.publish, layer, Django DB)", ("realtime/", "django/", "psycopg", "bench/")),
+    (
+        "publishing, Django (realtime.publish, layer, ORM, close_old_connections)",
+        ("realtime/", "django/", "psycopg", "bench/"),
+    ),
 ]
 INCLUSIVE: list[tuple[str, str]] = [
     ("AsyncConsumer.dispatch → aclose_old_connections (a sync-thread hop per message)", "aclose_old_connections ("),
@@ -625,7 +630,7 @@ INCLUSIVE: list[tuple[str, str]] = [
     ("  RenderCache.render (per connection: cache lookup, shield)", "RenderCache.render ("),
     ("  InstanceSessionWrapper.send (session middleware on every frame)", "InstanceSessionWrapper.send ("),
     ("channels-redis receive (incl. waking each consumer)", "channels_redis/core.py"),
-    ("  of which RedisChannelLayer.group_send (publishing)", "group_send ("),
+    ("RedisChannelLayer.group_send (the publishes)", "group_send ("),
     ("StreamConsumer._send_frame (seq, JSON, send)", "_send_frame ("),
     ("Daphne/autobahn send of a frame", "autobahn/"),
     ("user_may_receive", "user_may_receive ("),

@@ -5,7 +5,8 @@
     # with 2,000 dispatchers and their sessions; Redis keys under a prefix of the run's own,
     # removed at the end.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm REDIS_URL=redis://127.0.0.1:6379/0 \\
-        python -m bench.ws_fanout [--clients 1000] [--seconds 30] [--rate 20] [--profile] [--markdown]
+        python -m bench.ws_fanout [--clients 1000] [--seconds 30] [--rate 20] [--profile] [--what-if] \\
+            [--connect-concurrency 64] [--only daphne-1,bare] [--profile-raw stacks.txt] [--markdown]
 
     # Smoke (CI): 20 clients for 3 s. Embedded default (SQLite, in-memory layer): one Daphne
     # process and the bare server; with DATABASE_URL and REDIS_URL also two Daphne processes.
@@ -20,8 +21,13 @@ Scenarios (each on fresh server processes):
 * ``daphne-2`` — 2N browsers across TWO Daphne processes (N each) behind the Redis channel layer.
 * ``bare`` — the ceiling: N browsers on a bare ``websockets`` server (bench/_ws_bare.py) that
   sends the same frames, JSON-encoded per connection, with nothing else.
-* ``daphne-1 (profiled)`` — with ``--profile``: ``daphne-1`` again under ``py-spy record``, and
-  where its time goes.
+* ``daphne-1-profiled`` — with ``--profile``: ``daphne-1`` again under ``py-spy record --gil``,
+  and where its time goes (py-spy is in requirements-dev.txt).
+* ``daphne-1-no-db-hop`` — with ``--what-if``: ``daphne-1`` with Channels' per-message
+  ``close_old_connections`` hop skipped for ``crm.event`` (a measurement, not the site's code).
+
+``--connect-concurrency 1000`` opens every connection at once, like browsers coming back after a
+restart; the details line counts the streams that reported "live: false" (a failed join).
 
 Events: ``order.status_changed`` at ``--rate`` per second for ``--seconds``, every 10th to
 branch B, the rest to branch A; with two processes they take turns, as requests would land on
@@ -33,8 +39,9 @@ read time minus that stamp.
 Every client runs in ONE asyncio process (this one, bench/_ws_client.py), which shares the
 machine's cores with the servers: the table shows its CPU and the load average.
 
-Exit status 1 when an event was lost, reached a client of the other branch, arrived twice, a
-client could not connect or a publish failed; latency over the target never fails the run (it is
+Exit status 1 when a frame had not arrived when the run stopped (60 s after the last publish, or
+10 s without a frame), reached a client of the other branch or arrived twice, a client could not
+connect or a publish failed or did not finish; latency over the target never fails the run (it is
 a figure, read by people, recorded in docs/PERFORMANCE.md).
 
 ``run(smoke=...)`` is the entry point for tests: it writes its users and sessions into the

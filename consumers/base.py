@@ -37,6 +37,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 
+from consumers.hub import SharedEvent, hub_for
 from consumers.watch import watch_for
 from realtime.audiences import audience_key, user_group, user_may_receive
 from realtime.events import Event, last_event_id
@@ -129,13 +130,16 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.subscriptions: dict[tuple, Subscription] = {}
         self.group_refs: collections.Counter[str] = collections.Counter()
         self.gaps = GapDetector(grace=float(getattr(settings, "CRM_LIVE_GAP_GRACE_SECONDS", 3)))
+        # The ids of the last events sent: a deque for their order, a set to look them up.
         self.recent_ids: collections.deque[int] = collections.deque(maxlen=RECENT_EVENT_IDS)
+        self.recent_set: set[int] = set()
         self.presence: dict[tuple, Presence] = {}
         self.needs_rejoin = False
         self.live = True
         self.seq = 0
         self.joined_at = time.monotonic()
         self.watch = watch_for(self.channel_layer)
+        self.hub = hub_for(self.channel_layer)
 
         user = await self.authenticate()
         if user is None or not user.is_authenticated or not user.is_active:
@@ -169,7 +173,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
                 # The others learn at once that this page is gone, not when their entry expires.
                 for entry in self.presence.values():
                     await self._presence_group_send(entry, "presence.leave")
-                for group in [self.personal, *self.group_refs, *self._presence_groups()]:
+                for group in list(self.group_refs):
+                    await self.hub.remove(group, self)
+                for group in [self.personal, *self._presence_groups()]:
                     await self.channel_layer.group_discard(group, self.channel_name)
         except Exception as exc:
             logger.info("Could not leave the groups of a closed stream: %s", exc)
@@ -214,7 +220,11 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def _add_and_baseline(self, groups: list[str]) -> None:
         for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            if group == self.personal:
+                await self.channel_layer.group_add(group, self.channel_name)
+            else:
+                # Boards and record rooms: one membership per process (consumers/hub.py).
+                await self.hub.add(group, self)
         for group, current in (await current_group_seqs(self.channel_layer, groups)).items():
             self.gaps.baseline(group, current)
 
@@ -224,7 +234,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         try:
             async with asyncio.timeout(_layer_timeout()):
                 for group in groups:
-                    await self.channel_layer.group_discard(group, self.channel_name)
+                    await self.hub.remove(group, self)
         except Exception as exc:
             logger.info("Could not leave %s: %s", groups, exc)
 
@@ -266,8 +276,11 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             self.joined_at = time.monotonic()
             try:
                 async with asyncio.timeout(_layer_timeout()):
-                    for group in [*self._wanted_groups(), *self._presence_groups()]:
+                    for group in [self.personal, *self._presence_groups()]:
                         await self.channel_layer.group_add(group, self.channel_name)
+                    for group in self._wanted_groups():
+                        if group != self.personal:
+                            await self.hub.add(group, self)
             except Exception as exc:
                 logger.info("Could not refresh groups: %s", exc)
                 self.needs_rejoin = True
@@ -484,17 +497,15 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     # --- events from the channel layer ------------------------------------------------------------
 
     async def crm_event(self, message: dict[str, Any]) -> None:
+        """An event on this stream's own channel (its personal group)."""
+        await self.deliver(message, SharedEvent(message))
+
+    async def deliver(self, message: dict[str, Any], shared: SharedEvent) -> None:
+        """An event from one of this stream's groups — on its own channel, or handed over by the
+        process's hub (consumers/hub.py) with what every stream of the process shares."""
         if not self._open or self.user is None:
             return
-        payload = message["event"]
-        event = Event(
-            type=payload["type"],
-            id=payload["id"],
-            at=payload["at"],
-            branch=payload["branch"],
-            data=payload["data"],
-            users=tuple(message.get("users", ())),
-        )
+        event = shared.event
         if event.type == "user.access_changed" and self.user.pk in event.users:
             # Role, branch, password or activity changed: this socket's scope is no longer right.
             await self.close(code=CLOSE_ACCESS_CHANGED)
@@ -504,15 +515,34 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             self.gaps.seen(group, message.get("gseq"))
         if self.gaps.overdue():
             await self.resync("gap")
-        if event.id in self.recent_ids:
+        if event.id in self.recent_set:
             return  # it came through another group as well
+        if len(self.recent_ids) == RECENT_EVENT_IDS:
+            self.recent_set.discard(self.recent_ids[0])
         self.recent_ids.append(event.id)
+        self.recent_set.add(event.id)
         if not user_may_receive(self.user, event):
             logger.debug("Dropped %s #%s not meant for user %s", event.type, event.id, self.user.pk)
             return
         if not self.wants(event):
             return
-        await self._send_frame(await self.event_frame(event))
+        await self._send_encoded(await self.encoded_frame(shared))
+
+    async def encoded_frame(self, shared: SharedEvent) -> str:
+        """The event's frame as JSON without its closing brace (``seq`` is added on sending).
+        Subclasses that add to the frame override :meth:`event_frame`; the encoding shared by
+        every stream of the process is used when they add nothing."""
+        frame = await self.event_frame(shared.event)
+        if frame.keys() == shared.payload.keys():
+            return shared.encoded()
+        return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))[:-1]
+
+    async def _send_encoded(self, encoded: str) -> None:
+        async with self._send_lock:
+            if not self._open:
+                return
+            self.seq += 1
+            await self.send(text_data=f'{encoded},"seq":{self.seq}}}')
 
     def wants(self, event: Event) -> bool:
         if event.topic == "personal":

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from consumers.base import CLOSE_ACCESS_CHANGED, CLOSE_UNAUTHENTICATED, StreamConsumer
+from consumers.hub import SharedEvent
 from realtime.events import Event
 from realtime.renderers import Audience, render_cache, renderer_for
 
@@ -27,11 +28,22 @@ class LiveConsumer(StreamConsumer):
             return None
         return user
 
+    async def _html(self, event: Event) -> str | None:
+        if not self.render_html or renderer_for(event.type) is None:
+            return None
+        cache = getattr(self, "_render_cache", None)
+        if cache is None:
+            cache = self._render_cache = render_cache()
+            self._audience = Audience(role=self.audience[0], scope=self.audience[1], language=self.language())
+        return await cache.render(event, self._audience, self.user)
+
     async def event_frame(self, event: Event) -> dict[str, Any]:
         frame = await super().event_frame(event)
-        if self.render_html and renderer_for(event.type) is not None:
-            audience = Audience(role=self.audience[0], scope=self.audience[1], language=self.language())
-            html = await render_cache().render(event, audience, self.user)
-            if html:
-                frame["html"] = html
+        html = await self._html(event)
+        if html:
+            frame["html"] = html
         return frame
+
+    async def encoded_frame(self, shared: SharedEvent) -> str:
+        html = await self._html(shared.event)
+        return shared.encoded_with_html(html) if html else shared.encoded()

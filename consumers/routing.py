@@ -2,7 +2,7 @@
 
 * ``/ws/live/`` — the browser: Origin must be one of ALLOWED_HOSTS (against cross-site
   WebSocket hijacking, since the session cookie would go along) and the Django session
-  authenticates.
+  authenticates, once, when the socket opens (consumers/auth.py).
 * ``/ws/events/`` — API clients: no session at all; the one-time ticket in the query string
   authenticates (consumers/events.py). A missing Origin is allowed (API clients send none);
   a present one must be allowed like on /ws/live/.
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator, OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.urls import path, re_path
 
+from consumers.auth import SessionUserMiddleware
 from consumers.events import EventsConsumer
 from consumers.live import LiveConsumer
 
@@ -38,7 +38,7 @@ def optional_origin_validator(application: Any) -> OptionalOriginValidator:
 
 
 websocket_urlpatterns = [
-    path("ws/live/", AllowedHostsOriginValidator(AuthMiddlewareStack(LiveConsumer.as_asgi()))),
+    path("ws/live/", AllowedHostsOriginValidator(SessionUserMiddleware(LiveConsumer.as_asgi()))),
     path("ws/events/", optional_origin_validator(EventsConsumer.as_asgi())),
     # Anything else is refused at the handshake rather than failing with "no route found".
     re_path(r"", WebsocketDenier.as_asgi()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -54,9 +54,9 @@ class Event:
         return EVENT_TOPICS[self.type]
 
     def as_message(self) -> dict[str, Any]:
-        payload = asdict(self)
-        payload.pop("users")
-        return payload
+        # Built by hand, not with dataclasses.asdict: that deep-copies ``data``, and a stream
+        # process builds this for every connection an event reaches.
+        return {"type": self.type, "id": self.id, "at": self.at, "branch": self.branch, "data": self.data}
 
 
 _local_lock = threading.Lock()

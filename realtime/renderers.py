@@ -168,6 +168,8 @@ class RenderCache:
         future = self._entries.get(key)
         if future is not None:
             self._entries.move_to_end(key)
+            if future.done():
+                return future.result()  # the common case: a thousand streams, one render
             return await asyncio.shield(future)
         future = asyncio.get_running_loop().create_future()
         self._entries[key] = future

@@ -55,6 +55,15 @@ class Client:
                 return seen, frame
             seen.append(frame)
 
+    async def drain(self, quiet: float = 0.3) -> list[dict]:
+        """Every frame still on its way, until none arrives for ``quiet`` seconds. Events of
+        different groups may arrive in any order (a board's come through the process's hub, a
+        personal one on the stream's own channel), so "the last one sent" is not a marker."""
+        frames = []
+        while not await self.nothing(timeout=quiet):
+            frames.append(await self.receive())
+        return frames
+
     async def close(self) -> None:
         await self.communicator.disconnect()
 

@@ -139,6 +139,7 @@ async def test_matrix_every_event_type_every_role_both_branches(stream):
     for (role, where), client in clients.items():
         user = client.user
         frames, _end = await client.until(lambda f: f.get("data", {}).get("marker") == "end")
+        frames += await client.drain()
         got = [f["data"]["marker"] for f in frames]
         assert len(got) == len(set(got)), (role, where, got)
         expected = {

@@ -263,9 +263,10 @@ async def test_the_per_event_recheck_drops_what_a_group_should_never_have_carrie
     await client.subscribe("orders.board")
     stray = await database_sync_to_async(make_event)("order.created", branch_id=w.branch_a.pk, data={"order": 1})
     layer = get_channel_layer()
-    await layer.group_send(f"b{w.branch_b.pk}.orders", {"type": "crm.event", "event": stray.as_message(), "users": []})
+    group = f"b{w.branch_b.pk}.orders"
+    await layer.group_send(group, {"type": "crm.event", "event": stray.as_message(), "users": [], "group": group})
     assert await client.nothing()
     fine = await database_sync_to_async(make_event)("order.created", branch_id=w.branch_b.pk, data={"order": 2})
-    await layer.group_send(f"b{w.branch_b.pk}.orders", {"type": "crm.event", "event": fine.as_message(), "users": []})
+    await layer.group_send(group, {"type": "crm.event", "event": fine.as_message(), "users": [], "group": group})
     assert (await client.receive())["data"] == {"order": 2}
     await client.close()

@@ -242,7 +242,7 @@ def test_shipping_an_order_alerts_once_per_product_that_crosses(
 
 def test_each_person_reads_the_alert_in_their_own_language(world, staff, watched, django_capture_on_commit_callbacks):
     """The storekeeper works in Arabic; a manager who chose English gets the alert in English."""
-    product, level = watched
+    product, _level = watched
     staff["manager_a"].language = "en"
     staff["manager_a"].save(update_fields=["language"])
     staff["keeper_a"].language = "ar"

@@ -542,7 +542,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             if not self._open:
                 return
             self.seq += 1
-            await self.send(text_data=f'{encoded},"seq":{self.seq}}}')
+            try:
+                await self.send(text_data=f'{encoded},"seq":{self.seq}}}')
+            except Exception as exc:
+                # The browser hung up while the hub was fanning out; its disconnect is on its way.
+                self._open = False
+                logger.debug("A live stream closed while sending: %s", exc)
 
     def wants(self, event: Event) -> bool:
         if event.topic == "personal":

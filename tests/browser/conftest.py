@@ -138,7 +138,7 @@ class AsgiLiveServer:
             if details.get("application_instance") is not None and not details["application_instance"].done()
         )
 
-    def wait_idle(self, timeout: float = 10) -> None:
+    def wait_idle(self, timeout: float = 30) -> None:
         """Wait until no request or socket is still being handled (closed browsers hang up first)."""
         from twisted.internet.threads import blockingCallFromThread
 

@@ -42,6 +42,8 @@ def login(page: Page, user: User | str, password: str = PASSWORD) -> None:
 
 def open_menu(page: Page) -> None:
     """On a narrow screen the navbar is collapsed behind its toggler: open it."""
+    # Until the stylesheet has loaded, the toggler shows on every screen: decide after "load".
+    page.wait_for_load_state("load")
     toggler = page.locator("nav.navbar .navbar-toggler")
     if toggler.is_visible():
         toggler.click()

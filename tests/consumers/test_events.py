@@ -15,7 +15,7 @@ from crm_core.accounts.models import Role
 from crm_core.accounts.services import user_update
 from crm_core.common.api.tickets import issue_ws_ticket
 from crm_core.customers.services import customer_create
-from realtime.renderers import register, unregister
+from realtime.renderers import isolated
 from tests.consumers.helpers import open_events
 from tests.factories import BranchFactory, UserFactory
 
@@ -128,8 +128,7 @@ async def test_an_allowed_origin_is_welcome():
 
 async def test_events_arrive_as_plain_json_without_html():
     people = await make_people()
-    register("customer.created", lambda event, audience, user: "<tr id='x'></tr>")
-    try:
+    with isolated(**{"customer.created": lambda event, audience, user: "<tr id='x'></tr>"}):
         client = await open_events(people["sales"])
         assert (await client.subscribe("customers.board"))["type"] == "subscribed"
         customer = await database_sync_to_async(customer_create)(
@@ -139,8 +138,6 @@ async def test_events_arrive_as_plain_json_without_html():
         assert set(frame) == {"type", "id", "at", "branch", "data", "seq"}
         assert (frame["type"], frame["data"]["customer"]) == ("customer.created", customer.pk)
         await client.close()
-    finally:
-        unregister("customer.created")
 
 
 async def test_an_access_change_closes_the_api_stream_too():

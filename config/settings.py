@@ -185,17 +185,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # Calls are bounded where they are made (publish, join, the live watch). A receive
-                # blocks in Redis for up to 5 s (BZPOPMIN) by design, and redis-py 8 reads with a
-                # 5 s socket timeout by default: the two raced, and an idle stream saw "Timeout
-                # reading" and a layer outage every few seconds. The socket may wait longer.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": CRM_CHANNEL_MAX_CONNECTIONS,
-                        "socket_timeout": 15,
-                    }
-                ],
+                # Calls are bounded where they are made (publish, join, the live watch), not by a
+                # socket timeout: a receive blocks for up to 5 s by design.
+                "hosts": [{"address": REDIS_URL, "max_connections": CRM_CHANNEL_MAX_CONNECTIONS}],
                 "prefix": CRM_REDIS_PREFIX,
                 "capacity": CRM_CHANNEL_CAPACITY,
                 "expiry": CRM_CHANNEL_EXPIRY,

@@ -103,7 +103,7 @@ def test_someone_who_may_not_see_the_order_is_not_shown(order_and_people, world,
     assert response is not None and response.status == 404
     # Even a hand-made request for the room is refused, and Mona's page never lists anyone.
     outsider_page.goto("/")
-    outsider_page.wait_for_function("window.CrmLive && window.CrmLive.isOpen()")
+    outsider_page.wait_for_function("() => window.CrmLive && window.CrmLive.isOpen()")
     outsider_page.evaluate(
         "([room]) => window.CrmLive.send({action: 'presence', room: room, state: 'editing'})", [f"order:{order.pk}"]
     )

@@ -183,10 +183,10 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "realtime.redis_layer.RedisChannelLayer",
             "CONFIG": {
-                # Calls are bounded where they are made (publish, join, the live watch), not by a
-                # socket timeout: a receive blocks for up to 5 s by design.
+                # Calls are bounded where they are made (publish, join, the live watch). The layer's
+                # blocking receive ends inside redis-py's 5 s socket timeout (realtime/redis_layer.py).
                 "hosts": [{"address": REDIS_URL, "max_connections": CRM_CHANNEL_MAX_CONNECTIONS}],
                 "prefix": CRM_REDIS_PREFIX,
                 "capacity": CRM_CHANNEL_CAPACITY,

@@ -162,7 +162,7 @@ def test_database_url_switches_to_postgresql_with_a_pool():
 
 def test_redis_url_switches_cache_and_channel_layer_to_redis():
     values = _settings(DJANGO_DEBUG="1", REDIS_URL="redis://cache.internal:6379/2")
-    assert values["channel_layer"] == "channels_redis.core.RedisChannelLayer"
+    assert values["channel_layer"] == "realtime.redis_layer.RedisChannelLayer"
     assert values["channel_hosts"] == [{"address": "redis://cache.internal:6379/2", "max_connections": 1000}]
     # Django's RedisCache, degrading to "miss" while Redis is down (crm_core/common/cache.py).
     assert values["cache"] == "crm_core.common.cache.DegradingRedisCache"

@@ -241,3 +241,14 @@ async def test_a_page_that_connects_while_the_layer_is_down_goes_live_when_it_re
     await publish_now("order.created", branch_id=branch.pk, data={"order": 3})
     assert (await client.receive())["data"] == {"order": 3}
     await client.close()
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL")
+async def test_an_idle_stream_on_redis_stays_quiet():
+    """Nothing happens for longer than a blocking receive lasts: the page must hear nothing,
+    neither "paused" nor "resync" (a receive racing the socket timeout would send both)."""
+    _branch, sales, _ = await make_people()
+    client = await open_live(sales)
+    await client.subscribe("orders.board")
+    assert await client.nothing(timeout=12)
+    await client.close()

@@ -7,8 +7,6 @@ import asyncio
 import itertools
 import json
 import logging
-import uuid
-from copy import deepcopy
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -20,6 +18,7 @@ from crm_core.inspections.models import Inspection
 from crm_core.inspections.services import inspection_cancel, inspection_reschedule, inspection_schedule
 from realtime import layer as layer_module
 from realtime import publish as publish_module
+from tests.channel_layers import delete_layer_keys, with_own_prefix
 from tests.factories import CustomerFactory, slot
 
 SENTINEL = {"type": "test.sentinel"}
@@ -29,15 +28,11 @@ SENTINEL = {"type": "test.sentinel"}
 def layer(settings):
     """A fresh channel layer of the configured kind (Redis when REDIS_URL is set), under a prefix
     of its own so runs sharing one Redis never hear each other."""
-    layers = deepcopy(settings.CHANNEL_LAYERS)
-    redis = "redis" in layers["default"]["BACKEND"].lower()
-    if redis:
-        layers["default"].setdefault("CONFIG", {})["prefix"] = f"crmtest-{uuid.uuid4().hex[:12]}"
+    layers, prefix = with_own_prefix(settings.CHANNEL_LAYERS)
     settings.CHANNEL_LAYERS = layers
-    layer = get_channel_layer()
-    yield layer
-    if redis:
-        async_to_sync(layer.flush)()  # leave the shared Redis as we found it
+    yield get_channel_layer()
+    if prefix is not None:
+        delete_layer_keys(layers, prefix)
 
 
 def listen(layer, *groups: str) -> str:
@@ -178,7 +173,7 @@ def test_nothing_is_delivered_for_a_rolled_back_change(
 def unreachable_redis(settings):
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "realtime.redis_layer.RedisChannelLayer",
             "CONFIG": {"hosts": ["redis://127.0.0.1:1"], "prefix": "crmtest-down"},
         }
     }

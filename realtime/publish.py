@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -66,7 +67,7 @@ def _deliver(event: Event) -> None:
     rooms = rooms_for_event(event)
     message = {"type": "crm.event", "event": event.as_message(), "users": list(event.users)}
     try:
-        async_to_sync(_send_with_deadline)(groups + rooms, message)
+        _send(groups + rooms, message)
     except Exception as exc:
         # The change is committed and every row that must not be lost is already stored, so a
         # broken channel layer is logged, never raised to the user. An unreachable layer is one
@@ -80,6 +81,18 @@ def _deliver(event: Event) -> None:
     for receiver, response in event_published.send_robust(sender=Event, event=event, groups=groups, rooms=rooms):
         if isinstance(response, Exception):
             logger.error("A receiver of %s #%s failed: %r", event.type, event.id, receiver, exc_info=response)
+
+
+def _send(groups: list[str], message: dict[str, Any]) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(_send_with_deadline)(groups, message)
+        return
+    # This thread runs an event loop (a notebook, an async shell, a script driving a browser) and
+    # so cannot wait on another one: the send runs on a thread of its own while this one waits.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-publish") as pool:
+        pool.submit(async_to_sync(_send_with_deadline), groups, message).result()
 
 
 async def _send_with_deadline(groups: list[str], message: dict[str, Any]) -> None:

@@ -107,6 +107,27 @@ def test_a_committed_change_reaches_the_groups_that_may_see_it(
     assert_nothing_more(layer, board_a, f"b{a}.inspections")
 
 
+def test_a_change_committed_in_a_thread_that_runs_an_event_loop_is_delivered(
+    team, layer, published, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A notebook, an async shell or a script driving a browser calls services from a thread that
+    runs an event loop. Its changes go out like any other, and nothing is recorded as lost (which
+    would make every open page resync)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # what such a thread needs for the ORM
+    monkeypatch.setattr(layer_module, "_lost_events", False)
+    board = listen(layer, f"b{team.customer.branch_id}.inspections")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        inspection = schedule(team)
+
+    async def commit_inside_a_loop():
+        for callback in callbacks:
+            callback()
+
+    asyncio.run(commit_inside_a_loop())
+    assert receive(layer, board)["event"]["data"]["inspection"] == inspection.pk
+    assert layer_module._lost_events is False
+
+
 def test_event_ids_strictly_increase(team, layer, published, django_capture_on_commit_callbacks):
     channel = listen(layer, "all.inspections")
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm_core.accounts.models import Branch, Role, User
 from crm_core.common.exceptions import StaleVersionError
+from crm_core.common.live_lists import list_refetch
 from crm_core.common.pagination import CappedCountPaginator
 from crm_core.customers.models import Customer
 from crm_core.inspections import forms, selectors, services
@@ -126,6 +127,11 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "live_since": since,
+        "live_refetch": list_refetch(
+            filtered=bool(form.active_count),
+            fixed_order=filters.sort in ("number", "-number"),
+            takes_new_rows=filters.sort == "-number" and page.number == 1,
+        ),
         "filters": filters,
         "page_obj": page,
         "show_branch": request.user.sees_all_branches,

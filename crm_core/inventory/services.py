@@ -330,6 +330,8 @@ def _publish_stock_changed(movement: StockMovement, level: StockLevel, warehouse
             "warehouse": warehouse.pk,
             "quantity": str(movement.balance_after),
             "low": level.is_low,
+            # The level had nothing before: it may be new to its warehouse's lists.
+            "first": movement.balance_after == movement.quantity,
         },
     )
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm_core.common.exceptions import StaleVersionError
+from crm_core.common.live_lists import list_refetch
 from crm_core.common.pagination import CappedCountPaginator, keyset_paginate
 from crm_core.common.templatetags.crm import qty
 from crm_core.inventory import forms, selectors, services
@@ -55,13 +56,21 @@ def stock(request: HttpRequest) -> HttpResponse:
     since = last_event_id()
     tree = selectors.category_tree()
     form = forms.StockFilterForm(request.GET or None, user=request.user, tree=tree)
-    levels = selectors.stock_levels(request.user, **form.filters())
+    filters = form.filters()
+    levels = selectors.stock_levels(request.user, **filters)
     page = CappedCountPaginator(levels, PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page_obj": page,
         "live_stock": selectors.follows_stock_board(request.user),
         "live_since": since,
+        # Product names and SKUs never change with stock, but a level new to a warehouse may go
+        # on any page of the name order.
+        "live_refetch": list_refetch(
+            filtered=any(filters[name] for name in ("warehouse", "category_ids", "low_only", "search")),
+            fixed_order=True,
+            takes_new_rows=True,
+        ),
     }
     return render(request, _page_or_list(request, "inventory/stock.html"), context)
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm_core.accounts.models import User
 from crm_core.common.exceptions import StaleVersionError
+from crm_core.common.live_lists import list_refetch
 from crm_core.orders import selectors
 from crm_core.orders.forms import (
     BoardFilterForm,
@@ -86,6 +87,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "customer_url": _url_or_none("customers:detail", filters.customer.pk) if filters.customer else None,
         "live_since": live_since,
+        "live_refetch": list_refetch(
+            filtered=form.is_filtered,
+            fixed_order=filters.sort in ("newest", "oldest"),
+            takes_new_rows=filters.sort == "newest" and not page.has_previous,
+        ),
     }
     return render(request, _partial(request, "orders/list.html", "results", "order-results"), context)
 

@@ -20,9 +20,9 @@
     if (box) box.focus();
   });
 
-  // Live events the server sends no fragment for still change what these pages show: an order or
-  // an inspection of the customer changes its timeline and totals, and a new customer may belong
-  // in a filtered list. The page fetches those parts again, at most once a second.
+  // Live events the server sends no fragment for still change what the customer's page shows: an
+  // order or an inspection of the customer changes its timeline and totals. The page fetches
+  // those parts again, at most once a second. (Lists follow their records in live.js.)
   var THROTTLE = 1000;
   var pending = {};
 
@@ -37,10 +37,6 @@
 
   document.body.addEventListener("crm:live-event", function (event) {
     var type = (event.detail && event.detail.type) || "";
-    if (/^(order|inspection)\./.test(type)) {
-      stale("[data-customer-live]", "crm:customer-stale");
-    } else if (type === "customer.created" && !document.getElementById("customer-rows")) {
-      stale("[data-customer-list]", "crm:customers-stale");
-    }
+    if (/^(order|inspection)\./.test(type)) stale("[data-customer-live]", "crm:customer-stale");
   });
 })();

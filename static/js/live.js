@@ -184,6 +184,66 @@
     });
   }
 
+  // Lists. A row already on the page is swapped by its fragment, but whether a record belongs on
+  // this page at all depends on the page's filters, sort and position, which only the server can
+  // apply. So a list says when to fetch itself again (crm:list-stale, fired on it):
+  //   <div id="…" data-live-list="order." data-live-key="order" data-live-rows="order-row-"
+  //        data-live-created="order.created" data-live-refetch="any|created"
+  //        hx-get="…" hx-trigger="crm:list-stale, crm:resync from:body">
+  //   any      on every event of its records: a filtered list, or one sorted by something that
+  //            changes, may gain or lose a row with any change;
+  //   created  on a new record whose row is not on the page (the first page, newest first):
+  //            an event of the data-live-created type, or "type:flag" for one whose data has
+  //            that flag set (stock.changed:first, a level that was empty);
+  //   (empty)  never: rows are swapped in place.
+  // A list is fetched at most once a second: the first event waits a moment for others, and
+  // events during a fetch bring one more afterwards, never a fetch each.
+  var LIST_FIRST_WAIT = 300;
+  var LIST_EVERY = 1000;
+  var staleLists = {};
+
+  function listStale(id) {
+    var state = staleLists[id];
+    if (state) {
+      state.again = true;
+      return;
+    }
+    state = staleLists[id] = { again: false };
+    function fire() {
+      var list = document.getElementById(id); // it may have been swapped meanwhile
+      if (list && window.htmx) window.htmx.trigger(list, "crm:list-stale");
+      setTimeout(function () {
+        if (state.again) {
+          state.again = false;
+          fire();
+        } else {
+          delete staleLists[id];
+        }
+      }, LIST_EVERY);
+    }
+    setTimeout(fire, LIST_FIRST_WAIT);
+  }
+
+  function isCreation(frame, declared) {
+    var parts = (declared || "").split(":");
+    return frame.type === parts[0] && (parts.length < 2 || frame.data[parts[1]] === true);
+  }
+
+  function followLists(frame) {
+    document.querySelectorAll("[data-live-list]").forEach(function (list) {
+      var mode = list.getAttribute("data-live-refetch");
+      if (!mode || !list.id || frame.type.indexOf(list.getAttribute("data-live-list")) !== 0) return;
+      var pk = frame.data && frame.data[list.getAttribute("data-live-key")];
+      if (typeof pk !== "number") return;
+      if (mode === "any") {
+        listStale(list.id);
+      } else if (mode === "created" && isCreation(frame, list.getAttribute("data-live-created")) &&
+                 !document.getElementById(list.getAttribute("data-live-rows") + pk)) {
+        listStale(list.id);
+      }
+    });
+  }
+
   function handle(frame) {
     // Every frame is numbered 1, 2, 3… on its connection: a jump means frames were lost.
     if (typeof frame.seq === "number") {
@@ -234,6 +294,7 @@
       default:
         if (frame.type && frame.type.indexOf(".") > 0) {
           if (frame.html) swapFragments(frame.html);
+          followLists(frame);
           emit("crm:live-event", frame);
         }
     }

@@ -131,3 +131,24 @@ def no_reload_marker(page: Page) -> None:
 
 def assert_not_reloaded(page: Page) -> None:
     assert page.evaluate("window.__crmNoReload === true"), "the page was reloaded"
+
+
+# Marks the page once its live stream has confirmed a subscription: only then can a change made
+# elsewhere reach it. (An init script runs before the page's own scripts and outside its CSP.)
+WATCH_SUBSCRIBED = """
+(() => {
+  const Native = window.WebSocket;
+  window.__crmSubscribed = 0;
+  window.WebSocket = function (url, protocols) {
+    const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    socket.addEventListener("message", (message) => {
+      try {
+        if (JSON.parse(message.data).type === "subscribed") window.__crmSubscribed += 1;
+      } catch (error) {}
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+})();
+"""

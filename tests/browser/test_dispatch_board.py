@@ -15,29 +15,9 @@ from crm_core.customers.services import customer_create
 from crm_core.inspections.models import Inspection
 from crm_core.inspections.selectors import board_column_id
 from crm_core.inspections.services import inspection_cancel, inspection_schedule
-from tests.browser.helpers import PHONE, assert_not_reloaded, login, no_reload_marker, shot
+from tests.browser.helpers import PHONE, WATCH_SUBSCRIBED, assert_not_reloaded, login, no_reload_marker, shot
 
 pytestmark = pytest.mark.browser
-
-# Marks the page once its live stream has confirmed a subscription: only then can a change made
-# elsewhere reach it. (An init script runs before the page's own scripts and outside its CSP.)
-WATCH_SUBSCRIBED = """
-(() => {
-  const Native = window.WebSocket;
-  window.__crmSubscribed = 0;
-  window.WebSocket = function (url, protocols) {
-    const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
-    socket.addEventListener("message", (message) => {
-      try {
-        if (JSON.parse(message.data).type === "subscribed") window.__crmSubscribed += 1;
-      } catch (error) {}
-    });
-    return socket;
-  };
-  window.WebSocket.prototype = Native.prototype;
-  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-})();
-"""
 
 
 def at(day, hour: int, minute: int = 0) -> datetime:

@@ -16,33 +16,23 @@ from crm_core.customers.services import customer_create
 from crm_core.inventory.services import product_create
 from crm_core.orders.models import Order, OrderStatus
 from crm_core.orders.services import ItemInput, order_create, order_transition, payment_record
-from tests.browser.helpers import assert_not_reloaded, login, money, no_reload_marker, shot, translated, wait_until
+from realtime import layer as layer_module
+from tests.browser.helpers import (
+    WATCH_SUBSCRIBED,
+    assert_not_reloaded,
+    login,
+    money,
+    no_reload_marker,
+    shot,
+    translated,
+    wait_until,
+)
 from tests.factories import stock
 
 pytestmark = pytest.mark.browser
 
 DROP_OK = re.compile(r"\bboard-drop-ok\b")
 DROP_NO = re.compile(r"\bboard-drop-no\b")
-
-# Marks the page once its live stream has confirmed a subscription: only then can a change made
-# elsewhere reach it. (An init script runs before the page's own scripts and outside its CSP.)
-WATCH_SUBSCRIBED = """
-(() => {
-  const Native = window.WebSocket;
-  window.__crmSubscribed = 0;
-  window.WebSocket = function (url, protocols) {
-    const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
-    socket.addEventListener("message", (message) => {
-      try {
-        if (JSON.parse(message.data).type === "subscribed") window.__crmSubscribed += 1;
-      } catch (error) {}
-    });
-    return socket;
-  };
-  window.WebSocket.prototype = Native.prototype;
-  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-})();
-"""
 
 
 def open_live(page: Page, user, path: str) -> None:
@@ -233,3 +223,50 @@ def test_the_order_page_and_the_list_follow_changes_made_elsewhere(shop, new_con
     detail.locator("[data-testid=cancel-submit]").click()
     detail.locator("#confirm-ok").click()
     expect(detail.locator("#order-status-badge")).to_have_text("Cancelled")
+
+
+def test_lists_gain_and_lose_the_orders_that_start_or_stop_matching_them(shop, new_context):
+    """The manager watches three lists: new orders, confirmed orders and every order. The
+    salesperson confirms one order and takes another; each list follows without a reload."""
+    sales, manager, fresh = shop["sales"], shop["manager"], shop["fresh"]
+    # A resync (after events recorded as lost) would refetch every list and hide one that does not
+    # follow by itself; the fixture's services, run in this thread, published theirs.
+    assert not layer_module._lost_events
+    new_only, confirmed, everything = (new_context().new_page() for _ in range(3))
+    open_live(new_only, manager, "/orders/?status=new")
+    open_live(confirmed, manager, "/orders/?status=confirmed")
+    open_live(everything, manager, "/orders/")
+    for page in (new_only, confirmed, everything):
+        no_reload_marker(page)
+    expect(new_only.locator(f"#order-row-{fresh.pk}")).to_have_count(1)
+    expect(confirmed.locator("[data-testid=order-row]")).to_have_count(0)
+    rows_before = everything.locator("[data-testid=order-row]").count()
+
+    other = new_context().new_page()
+    login(other, sales)
+    other.goto(f"/orders/{fresh.pk}/")
+    other.locator("[data-testid=transition-confirmed]").click()
+    expect(other.locator("#order-status-badge")).to_have_text("مؤكد")
+
+    expect(new_only.locator(f"#order-row-{fresh.pk}")).to_have_count(0)
+    expect(confirmed.locator(f"#order-row-{fresh.pk} [data-testid=order-row-status]")).to_have_text("Confirmed")
+    expect(everything.locator(f"#order-row-{fresh.pk} [data-testid=order-row-status]")).to_have_text("Confirmed")
+    expect(everything.locator("[data-testid=order-row]")).to_have_count(rows_before)
+
+    # A second order for the same customer, taken through the form: it goes on top of the
+    # newest-first list and on the list of new orders, not on the confirmed one.
+    other.goto(f"/orders/new/?customer={fresh.customer_id}")
+    row = other.locator("[data-item-row]").nth(0)
+    row.locator("[data-product-search]").fill("PMP")
+    row.locator("[data-product-pick]", has_text="مضخة مياه").click()
+    other.locator("[data-testid=save-order]").click()
+    expect(other).to_have_url(re.compile(r"/orders/\d+/$"))
+    taken = Order.objects.exclude(pk__in=[fresh.pk, shop["short"].pk, shop["done"].pk]).get()
+
+    expect(everything.locator("[data-testid=order-row]").first).to_have_id(f"order-row-{taken.pk}")
+    expect(everything.locator("[data-testid=order-row]")).to_have_count(rows_before + 1)
+    expect(new_only.locator(f"#order-row-{taken.pk}")).to_have_count(1)
+    expect(confirmed.locator("[data-testid=order-row]")).to_have_count(1)
+    for page in (new_only, confirmed, everything):
+        assert_not_reloaded(page)
+    shot(new_only, "orders-list", "live-filtered")

@@ -68,6 +68,7 @@ def test_receiving_creates_the_level_and_a_movement(
         "warehouse": world.warehouse_a.pk,
         "quantity": "12.500",
         "low": False,
+        "first": True,
     }
 
     second = stock_receive(actor=keeper, product=product, warehouse=world.warehouse_a, quantity=Decimal("0.5"))

@@ -731,3 +731,11 @@ def test_no_order_from_a_cancelled_visit_or_without_permission(client, crew, vis
     response = client.post(url, _order_data((ProductFactory().pk, 1)))
     assert response.status_code == 302
     assert Order.objects.count() == 0
+
+
+def test_the_result_form_tells_others_the_inspector_is_editing(client, crew, visit):
+    inspection = visit(1, 9)
+    client.force_login(crew.inspector)
+    page = client.get(_result_url(inspection)).content.decode()
+    assert f'data-presence="inspection:{inspection.pk}"' in page
+    assert "data-presence-editing" in page

@@ -99,6 +99,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.base_send = send
         self._open = False
         self._send_lock = asyncio.Lock()
+        # Held while the stream changes what it is a member of. The watch re-joins streams from its
+        # own task; without this, a socket closing meanwhile would leave its groups and then be
+        # put back into them (and its user back into presence rooms) by the re-join.
+        self._membership = asyncio.Lock()
         if self.channel_layer is None:
             raise RuntimeError("The live streams need a channel layer (CHANNEL_LAYERS).")
         self.channel_name = await self.channel_layer.new_channel()
@@ -168,17 +172,18 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             self.watch.unregister(self)
         if getattr(self, "user", None) is None:
             return
-        try:
-            async with asyncio.timeout(_layer_timeout()):
-                # The others learn at once that this page is gone, not when their entry expires.
-                for entry in self.presence.values():
-                    await self._presence_group_send(entry, "presence.leave")
-                for group in list(self.group_refs):
-                    await self.hub.remove(group, self)
-                for group in [self.personal, *self._presence_groups()]:
-                    await self.channel_layer.group_discard(group, self.channel_name)
-        except Exception as exc:
-            logger.info("Could not leave the groups of a closed stream: %s", exc)
+        async with self._membership:
+            try:
+                async with asyncio.timeout(_layer_timeout()):
+                    # The others learn at once that this page is gone, not when their entry expires.
+                    for entry in self.presence.values():
+                        await self._presence_group_send(entry, "presence.leave")
+                    for group in list(self.group_refs):
+                        await self.hub.remove(group, self)
+                    for group in [self.personal, *self._presence_groups()]:
+                        await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:
+                logger.info("Could not leave the groups of a closed stream: %s", exc)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         self._open = False
@@ -246,6 +251,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self._send_frame({"type": "status", "live": False})
 
     async def layer_recovered(self) -> None:
+        async with self._membership:
+            await self._recover()
+
+    async def _recover(self) -> None:
         if not self._open:
             return
         self.needs_rejoin = False
@@ -263,6 +272,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         """The watch's regular call, with the layer's current group numbers: resync on an overdue
         gap, and renew memberships before they expire (the layer forgets a member
         ``group_expiry`` seconds after it joined)."""
+        async with self._membership:
+            await self._check(current)
+
+    async def _check(self, current: dict[str, int] | None) -> None:
         if not self._open:
             return
         for group, number in (current or {}).items():
@@ -304,12 +317,14 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         action = (content.get("action") or content.get("type")) if isinstance(content, dict) else None
         if action == "ping":
             await self._send_frame({"type": "pong"})
-        elif action == "subscribe":
-            await self._subscribe(content)
-        elif action == "unsubscribe":
-            await self._unsubscribe(content)
-        elif action == "presence":
-            await self._presence(content)
+        elif action in ("subscribe", "unsubscribe", "presence"):
+            async with self._membership:
+                if action == "subscribe":
+                    await self._subscribe(content)
+                elif action == "unsubscribe":
+                    await self._unsubscribe(content)
+                else:
+                    await self._presence(content)
         else:
             await self._error("bad_request")
 

@@ -13,6 +13,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from consumers.base import StreamConsumer
+from consumers.watch import _watches
 from crm_core.accounts.models import Role
 from realtime.audiences import presence_group
 from tests.consumers.helpers import open_live
@@ -97,6 +99,50 @@ async def test_closing_the_socket_tells_the_others_at_once():
     await karim.close()
     _, frame = await mona.until(presence_of(room), timeout=2)
     assert frame["users"] == []
+    await mona.close()
+
+
+def stream_of(user) -> StreamConsumer:
+    """The server side of ``user``'s one open stream, as the process's watch holds it."""
+    streams = [c for watch in list(_watches.values()) for c in watch.consumers if c.user.pk == user.pk]
+    assert len(streams) == 1, streams
+    return streams[0]
+
+
+async def test_a_socket_that_closes_while_its_stream_rejoins_stays_gone():
+    """The watch re-joins every stream after the layer lost its state (a Redis restart, or lost
+    events). A page that closes in the middle of that must not be put back: the others would see
+    its user there until the entry expired, and the process would keep delivering to it."""
+    w = await make_world()
+    room = f"customer:{w.customer_a.pk}"
+    mona = await open_live(w.sales_a)
+    karim = await open_live(w.dispatcher_a)
+    await karim.subscribe("customers.board")
+    await enter(mona, room)
+    await enter(karim, room, "editing")
+    await mona.until(presence_of(room, [w.dispatcher_a.pk]))
+
+    stream = stream_of(w.dispatcher_a)
+    rejoining = asyncio.Event()
+    release = asyncio.Event()
+    join = stream._join
+
+    async def slow_join(groups):
+        rejoining.set()
+        await release.wait()
+        return await join(groups)
+
+    stream._join = slow_join
+    recovery = asyncio.create_task(stream.layer_recovered())
+    await rejoining.wait()
+    closing = asyncio.create_task(karim.close())
+    await asyncio.sleep(0.2)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(recovery, closing), 5)
+
+    frames = [frame for frame in await mona.drain(quiet=0.7) if presence_of(room)(frame)]
+    assert frames and frames[-1]["users"] == []
+    assert all(stream not in members for members in stream.hub.members.values())
     await mona.close()
 
 

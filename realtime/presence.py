@@ -84,7 +84,7 @@ def authorize_room(user: User, room: str, day: date | None = None) -> Room:
 
     Synchronous (it may query the database): call it through ``database_sync_to_async``.
     """
-    subscription = authorize(user, room, day)
+    subscription = authorize(user, room, day, presence=True)
     if subscription.record is not None:
         kind, pk = subscription.record
         key = f"{kind}:{pk}"

@@ -5,7 +5,9 @@ must be one of:
 
 * a board — ``customers.board``, ``orders.board``, ``inspections.board`` (optionally with
   ``"date": "YYYY-MM-DD"``: only that day's inspections), ``stock.board``, ``stock.alerts``;
-* a record room — ``customer:<id>``, ``order:<id>``, ``inspection:<id>``.
+* a record room — ``customer:<id>``, ``order:<id>``, ``inspection:<id>``;
+* for presence only, ``product:<id>``: a product has no events of its own (its stock changes
+  reach its page through the stock board), so there is nothing to subscribe to.
 
 :func:`parse_request` checks the shape, :func:`authorize` decides against the user's role and
 branch scope (a record must be in ``visible_to(user)``; one that is not, or does not exist, is
@@ -51,8 +53,10 @@ RECORD_TOPICS: dict[str, tuple[str, str]] = {
     "customer": ("customers.view_customer", "customers.Customer"),
     "order": ("orders.view_order", "orders.Order"),
     "inspection": ("inspections.view_inspection", "inspections.Inspection"),
+    "product": ("inventory.view_product", "inventory.Product"),
 }
-_RECORD_RE = re.compile(r"^(customer|order|inspection):([1-9][0-9]{0,17})$")
+PRESENCE_ONLY_RECORDS = frozenset({"product"})
+_RECORD_RE = re.compile(r"^(customer|order|inspection|product):([1-9][0-9]{0,17})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -138,8 +142,9 @@ def parse_request(content: Any) -> tuple[str, date | None]:
     return topic, day
 
 
-def authorize(user: User, topic: str, day: date | None = None) -> Subscription:
+def authorize(user: User, topic: str, day: date | None = None, *, presence: bool = False) -> Subscription:
     """The subscription ``user`` may have to ``topic``, or TopicError("topic_forbidden").
+    ``presence`` asks for a presence room, which some records have without a subscription.
 
     Synchronous (it may query the database): call it through ``database_sync_to_async``.
     """
@@ -158,6 +163,8 @@ def authorize(user: User, topic: str, day: date | None = None) -> Subscription:
     if match is None:
         raise TopicError("unknown_topic")
     kind, pk = match.group(1), int(match.group(2))
+    if kind in PRESENCE_ONLY_RECORDS and not presence:
+        raise TopicError("unknown_topic")
     perm, model_label = RECORD_TOPICS[kind]
     if not user.has_perm(perm):
         raise TopicError("topic_forbidden")
@@ -166,4 +173,5 @@ def authorize(user: User, topic: str, day: date | None = None) -> Subscription:
     model = apps.get_model(model_label)
     if not model.objects.visible_to(user).filter(pk=pk).exists():
         raise TopicError("topic_forbidden")
-    return Subscription(topic=topic, groups=(record_group(kind, pk),), record=(kind, pk))
+    groups = () if kind in PRESENCE_ONLY_RECORDS else (record_group(kind, pk),)
+    return Subscription(topic=topic, groups=groups, record=(kind, pk))

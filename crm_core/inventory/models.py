@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +9,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.common.models import BranchScopedQuerySet, TimeStampedModel, VersionedModel
+
+if TYPE_CHECKING:
+    from crm_core.accounts.models import User
 
 
 class Category(TimeStampedModel):
@@ -46,6 +49,12 @@ class Unit(models.TextChoices):
 
 
 class ProductQuerySet(models.QuerySet):
+    def visible_to(self, user: User | None) -> Self:
+        """Products are company-wide: an active account sees every one; permissions decide the rest."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.all()
+
     def active(self) -> Self:
         return self.filter(is_active=True)
 

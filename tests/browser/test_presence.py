@@ -149,3 +149,31 @@ def test_a_customers_page_shows_who_is_editing_and_follows_their_changes(world, 
     expect(page.locator("#timeline-empty")).to_have_count(0)
     assert page.evaluate("window.__crmNoReload === true")
     shot(page, "presence", "customer-live")
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_a_product_being_edited_shows_who_is_editing_it(world, new_context, lang):
+    """A storekeeper opens a product's edit form; a manager of another branch who has the
+    product open sees who is editing it (products are company-wide), and the banner clears
+    when the storekeeper leaves the form."""
+    admin = world.user(Role.ADMIN, all_branches=True)
+    keeper = world.user(Role.STOREKEEPER, first_name="سامي", last_name="نبيل")
+    manager = world.user(Role.MANAGER, branch=world.branch_b, first_name="هدى", last_name="فؤاد", language=lang)
+    product = product_create(actor=admin, sku="VLV-20", name="صمام نحاس", price=Decimal("85.00"))
+
+    page = new_context().new_page()
+    login(page, manager)
+    page.goto(f"/inventory/products/{product.pk}/")
+    expect(page.locator("#live-status")).to_be_hidden()
+
+    form = new_context().new_page()
+    login(form, keeper)
+    form.goto(f"/inventory/products/{product.pk}/edit/")
+    expect(avatars(page)).to_have_attribute("title", "سامي نبيل")
+    expect(banner(page)).to_have_text(translated("{name} is editing this product", lang).format(name="سامي نبيل"))
+    expect(avatars(form)).to_have_attribute("title", "هدى فؤاد")
+    shot(page, "presence", "product-detail")
+
+    form.goto(f"/inventory/products/{product.pk}/")
+    expect(banner(page)).to_be_hidden()
+    expect(avatars(page)).to_have_count(1)

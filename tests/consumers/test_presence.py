@@ -18,7 +18,7 @@ from consumers.watch import _watches
 from crm_core.accounts.models import Role
 from realtime.audiences import presence_group
 from tests.consumers.helpers import open_live
-from tests.factories import BranchFactory, CustomerFactory, UserFactory
+from tests.factories import BranchFactory, CustomerFactory, ProductFactory, UserFactory
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +36,7 @@ def make_world():
         hq = UserFactory(role=Role.MANAGER, branch=a, all_branches=True)
         customer_a = CustomerFactory(branch=a)
         customer_b = CustomerFactory(branch=b)
+        product = ProductFactory()
 
     return W
 
@@ -180,6 +181,28 @@ async def test_malformed_presence_requests_are_refused():
     assert (await enter(mona, "presence.customer.1"))["code"] == "unknown_topic"
     assert (await enter(mona, "orders.board", date="2026-11-24"))["code"] == "bad_request"
     await mona.close()
+
+
+async def test_a_products_room_is_company_wide_like_the_product_and_not_a_topic():
+    """Products belong to no branch: a storekeeper editing one and a salesperson of another
+    branch looking at it see each other. A product has no events of its own, so its room is
+    for presence only."""
+    w = await make_world()
+    room = f"product:{w.product.pk}"
+    storekeeper = await open_live(w.storekeeper_a)
+    seller = await open_live(w.sales_b)
+    await enter(storekeeper, room, "editing")
+    await enter(seller, room)
+    _, frame = await seller.until(presence_of(room, [w.storekeeper_a.pk]))
+    assert frame["users"][0]["state"] == "editing"
+    await storekeeper.until(presence_of(room, [w.sales_b.pk]))
+
+    assert await seller.subscribe(room) == {"type": "error", "code": "unknown_topic", "topic": room, "seq": 4}
+    missing = await enter(seller, "product:987654321")
+    assert (missing["type"], missing["code"]) == ("error", "topic_forbidden")
+    assert await storekeeper.nothing()
+    await storekeeper.close()
+    await seller.close()
 
 
 async def test_two_tabs_of_one_user_appear_once_and_editing_wins():

@@ -47,3 +47,14 @@ def test_the_stock_alerts_board_declares_its_presence_room(world, login):
 def test_the_orders_board_declares_its_presence_room(world, login):
     page = login(world.user(Role.DISPATCHER)).get("/orders/board/").text
     assert 'data-presence="orders.board"' in page
+
+
+def test_product_pages_declare_their_presence_rooms(world, login):
+    admin = world.user(Role.ADMIN, all_branches=True)
+    product = product_create(actor=admin, sku="P-2", name="صمام", price=Decimal("15"))
+    client = login(world.user(Role.STOREKEEPER))
+    detail = client.get(f"/inventory/products/{product.pk}/").text
+    assert f'data-presence="product:{product.pk}"' in detail and "data-presence-editing" not in detail
+    edit = client.get(f"/inventory/products/{product.pk}/edit/").text
+    assert f'data-presence="product:{product.pk}"' in edit and "data-presence-editing" in edit
+    assert "is editing this product" in edit

@@ -15,6 +15,7 @@ import json
 import time
 import uuid
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class Browser:
     seen: dict[int, int] = field(default_factory=dict)
     foreign: int = 0  # events of another branch than the client's
     resyncs: int = 0
+    resync_reasons: Counter = field(default_factory=Counter)
     paused: bool = False  # the server said "live: false" (hello or status): it could not join its groups
     other_frames: int = 0
     last_seq: int = 0
@@ -139,6 +141,7 @@ async def _read(fleet: Fleet, browser: Browser) -> None:
             if "." not in kind:
                 if kind == "resync":
                     browser.resyncs += 1
+                    browser.resync_reasons[frame.get("reason", "")] += 1
                 elif kind == "status" and not frame.get("live", True):
                     browser.paused = True
                 else:

@@ -368,6 +368,7 @@ class Outcome:
     duplicates: int = 0
     foreign: int = 0
     resyncs: int = 0
+    resync_reasons: Counter = field(default_factory=Counter)
     paused: int = 0  # clients told "live: false" at some point
     seq_jumps: int = 0
     publish_problems: list[str] = field(default_factory=list)
@@ -520,6 +521,7 @@ async def _run_scenario(
         outcome.duplicates = sum(count - 1 for b in connected for count in b.seen.values() if count > 1)
         outcome.foreign = sum(b.foreign for b in connected)
         outcome.resyncs = sum(b.resyncs for b in connected)
+        outcome.resync_reasons = sum((b.resync_reasons for b in connected), Counter())
         outcome.paused = sum(b.paused for b in connected)
         outcome.seq_jumps = sum(b.seq_jumps for b in connected)
         outcome.failed += [b.error for b in fleet.browsers if b.error and b.error not in outcome.failed]
@@ -775,7 +777,8 @@ def details(outcomes: list[Outcome]) -> list[str]:
             memory = f"; RSS idle {idle} MiB, ~{per:.0f} KiB per connection"
         lines.append(
             f"{o.scenario.label}: window {o.window_s:.1f} s, publish lag max {1000 * o.lag_max_s:.0f} ms, "
-            f"resyncs {o.resyncs}, clients told live:false {o.paused}, seq jumps {o.seq_jumps}, peak RSS "
+            f"resyncs {o.resyncs}{f' {dict(o.resync_reasons)}' if o.resyncs else ''}, "
+            f"clients told live:false {o.paused}, seq jumps {o.seq_jumps}, peak RSS "
             f"{'+'.join(f'{h / 1024:.0f}' for h in o.server_hwm_kib)} MiB{memory}"
         )
         if o.layer:

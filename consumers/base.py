@@ -268,20 +268,21 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self.resync("recovered")
         await self._presence_rejoin()
 
-    async def check(self, current: dict[str, int] | None = None) -> None:
+    async def check(self, current: dict[str, int] | None = None, queued: bool | None = None) -> None:
         """The watch's regular call, with the layer's current group numbers: resync on an overdue
         gap, and renew memberships before they expire (the layer forgets a member
-        ``group_expiry`` seconds after it joined)."""
+        ``group_expiry`` seconds after it joined). ``queued``: whether messages for this process
+        are still on their way (realtime/gaps.py); ``None`` if that could not be read."""
         async with self._membership:
-            await self._check(current)
+            await self._check(current, queued)
 
-    async def _check(self, current: dict[str, int] | None) -> None:
+    async def _check(self, current: dict[str, int] | None, queued: bool | None) -> None:
         if not self._open:
             return
         for group, number in (current or {}).items():
             if group == self.personal or self.group_refs.get(group, 0) > 0:
                 self.gaps.observe(group, number)
-        if self.gaps.overdue():
+        if self.gaps.overdue(queued=queued):
             logger.warning("Messages for user %s were dropped before delivery: resync", self.user.pk)
             await self.resync("gap")
         group_expiry = float(getattr(self.channel_layer, "group_expiry", 86400))

@@ -44,6 +44,8 @@ class GroupHub:
         self.members: dict[str, weakref.WeakSet[StreamConsumer]] = collections.defaultdict(weakref.WeakSet)
         self._task: asyncio.Task | None = None
         self.delivered = 0
+        # A message handed to some of its streams and not yet to the others.
+        self.dispatching = False
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -111,11 +113,15 @@ class GroupHub:
         if not members:
             return
         shared = SharedEvent(message)
-        for consumer in members:
-            try:
-                await consumer.deliver(message, shared)
-            except Exception:
-                logger.exception("Delivering %s to a live stream failed", shared.event.type)
+        self.dispatching = True
+        try:
+            for consumer in members:
+                try:
+                    await consumer.deliver(message, shared)
+                except Exception:
+                    logger.exception("Delivering %s to a live stream failed", shared.event.type)
+        finally:
+            self.dispatching = False
         self.delivered += len(members)
 
 
@@ -152,6 +158,12 @@ class SharedEvent:
         if self._encoded is None:
             self._encoded = json.dumps(self.payload, ensure_ascii=False, separators=(",", ":"))[:-1]
         return self._encoded
+
+
+def hub_dispatching(layer: Any) -> bool:
+    """Whether this process's hub over ``layer`` is in the middle of handing out a message."""
+    hub = _hubs.get((id(asyncio.get_running_loop()), id(layer)))
+    return hub is not None and hub.dispatching
 
 
 def hub_for(layer: Any) -> GroupHub:

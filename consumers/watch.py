@@ -8,8 +8,10 @@ Every ``CRM_LIVE_CHECK_SECONDS`` it reads the layer's epoch (realtime/layer.py):
   process that lost events bumped it) → each consumer re-joins its groups, re-baselines its
   gap detector and sends ``{"type": "status", "live": true}`` and ``{"type": "resync"}``;
 * otherwise it reads the current sequence number of every group its consumers are in (one
-  ``MGET`` per Redis shard for the whole process), and each consumer resyncs its client if a
-  message has been missing for longer than the grace period; one whose joins failed retries them.
+  ``MGET`` per Redis shard for the whole process) and how many messages are still queued for the
+  process (one ``ZCARD``), and each consumer resyncs its client if a message has been missing for
+  longer than the grace period — not counting, while the process is behind, those that may be
+  queued (realtime/gaps.py); one whose joins failed retries them.
 
 Live push thus resumes by itself when Redis comes back, without the page reconnecting.
 """
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from realtime.layer import current_group_seqs, layer_epoch, settle_lost_events
+from consumers.hub import hub_dispatching
+from realtime.layer import current_group_seqs, layer_epoch, queued_for_process, settle_lost_events
 
 if TYPE_CHECKING:
     from consumers.base import StreamConsumer
@@ -101,17 +104,23 @@ class LayerWatch:
         self.up = True
         self.epoch = epoch
         current: dict[str, int] = {}
+        queued: bool | None = None
         if not lost_state:
             watched = sorted({group for consumer in consumers for group in consumer.gaps.groups()})
             try:
                 current = await asyncio.wait_for(current_group_seqs(self.layer, watched), check_interval())
+                queued = await asyncio.wait_for(self.queued(), check_interval())
             except Exception as exc:
                 logger.info("Could not read group sequence numbers: %s", exc)
         for consumer in consumers:
             if lost_state or consumer.needs_rejoin:
                 await consumer.layer_recovered()
             else:
-                await consumer.check(current)
+                await consumer.check(current, queued)
+
+    async def queued(self) -> bool:
+        """Whether messages for this process are still on their way to its streams."""
+        return hub_dispatching(self.layer) or await queued_for_process(self.layer) > 0
 
 
 def watch_for(layer: Any) -> LayerWatch:

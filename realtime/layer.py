@@ -95,6 +95,20 @@ async def current_group_seqs(layer: Any, groups: list[str]) -> dict[str, int]:
     return {}
 
 
+async def queued_for_process(layer: Any) -> int:
+    """How many messages addressed to this process's channels have not been received yet: those
+    still in Redis (channels-redis keeps one queue per process for them) and those it popped and
+    buffered. A number in that backlog is late, not lost."""
+    if _is_redis(layer):
+        local = f"specific.{layer.client_prefix}!"  # what new_channel() names every channel here
+        waiting = await layer.connection(layer.consistent_hash(local)).zcard(layer.prefix + local)
+        return int(waiting) + sum(queue.qsize() for queue in list(layer.receive_buffer.values()))
+    channels = getattr(layer, "channels", None)
+    if isinstance(channels, dict):
+        return sum(queue.qsize() for queue in list(channels.values()))
+    return 0
+
+
 async def layer_epoch(layer: Any) -> str:
     """A token that changes when the layer lost its state (or someone bumped it). Raises if
     the layer is unreachable."""

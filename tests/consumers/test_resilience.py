@@ -66,6 +66,29 @@ async def test_a_message_lost_on_the_way_makes_the_page_resync():
     await client.close()
 
 
+async def test_a_process_that_is_behind_does_not_tell_its_pages_to_resync(monkeypatch):
+    """The board's counter is past what the stream has received because the message is still
+    queued for a process that fell behind: no resync while the backlog lasts (each would add a
+    page refetch to a process already behind), and the page is told once it is gone and the
+    message has not arrived."""
+    branch, sales, _ = await make_people()
+    backlog = {"messages": 40}
+
+    async def queued(layer):
+        return backlog["messages"]
+
+    monkeypatch.setattr("consumers.watch.queued_for_process", queued)
+    client = await open_live(sales)
+    await client.subscribe("orders.board")
+    await next_group_seqs(get_channel_layer(), [f"b{branch.pk}.orders"])  # "queued", never sent
+
+    assert await client.nothing(1.5)  # five times the grace period, fifteen watch ticks
+    backlog["messages"] = 0
+    frame = await next_non_event(client)
+    assert (frame["type"], frame["reason"]) == ("resync", "gap")
+    await client.close()
+
+
 async def test_messages_arriving_out_of_order_within_the_grace_period_are_no_gap():
     branch, sales, _ = await make_people()
     client = await open_live(sales)

@@ -10,6 +10,7 @@ import uuid
 import pytest
 import pytest_asyncio
 
+from realtime.layer import queued_for_process
 from realtime.redis_layer import RedisChannelLayer
 
 pytestmark = [
@@ -56,3 +57,20 @@ async def test_cancelled_receives_always_end(layer):
     channel = await layer.new_channel()
     await layer.send(channel, {"type": "test.still"})
     assert (await asyncio.wait_for(layer.receive(channel), 3))["type"] == "test.still"
+
+
+async def test_the_process_backlog_counts_what_is_queued_for_it_until_it_is_received(layer):
+    """The live watch asks how far behind the process is (realtime/layer.py): messages still in
+    Redis for any of its channels, and those it popped and buffered for a stream."""
+    first, second = await layer.new_channel(), await layer.new_channel()
+    assert await queued_for_process(layer) == 0
+    for number in range(3):
+        await layer.send(first, {"type": "test.one", "n": number})
+    await layer.send(second, {"type": "test.two"})
+    assert await queued_for_process(layer) == 4
+    # Receiving for the second channel pops the first's messages into its buffer on the way.
+    assert (await asyncio.wait_for(layer.receive(second), 3))["type"] == "test.two"
+    assert await queued_for_process(layer) == 3
+    for _ in range(3):
+        await asyncio.wait_for(layer.receive(first), 3)
+    assert await queued_for_process(layer) == 0

@@ -9,6 +9,11 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from config import twisted_writes
+
+# Under Daphne (Twisted), a frame is written to its socket at once (config/twisted_writes.py).
+twisted_writes.install()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 

@@ -40,6 +40,12 @@ def check_interval() -> float:
     return float(getattr(settings, "CRM_LIVE_CHECK_SECONDS", 5))
 
 
+def read_timeout() -> float:
+    """How long one read of the layer may take before the layer counts as down: an interval, but
+    never less than a second, which a busy Redis may need without being down."""
+    return max(check_interval(), 1.0)
+
+
 class LayerWatch:
     def __init__(self, layer: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.layer = layer
@@ -54,7 +60,7 @@ class LayerWatch:
         self.consumers.add(consumer)
         if self.epoch is None and self.up:
             try:
-                self.epoch = await asyncio.wait_for(layer_epoch(self.layer), check_interval())
+                self.epoch = await asyncio.wait_for(layer_epoch(self.layer), read_timeout())
             except Exception:
                 self.report_failure()
         if self._task is None or self._task.done():
@@ -90,7 +96,7 @@ class LayerWatch:
         consumers = list(self.consumers)
         try:
             await settle_lost_events(self.layer)
-            epoch = await asyncio.wait_for(layer_epoch(self.layer), check_interval())
+            epoch = await asyncio.wait_for(layer_epoch(self.layer), read_timeout())
         except Exception as exc:
             if self.up:
                 logger.warning("Channel layer unreachable, live updates paused: %s", exc)
@@ -108,8 +114,8 @@ class LayerWatch:
         if not lost_state:
             watched = sorted({group for consumer in consumers for group in consumer.gaps.groups()})
             try:
-                current = await asyncio.wait_for(current_group_seqs(self.layer, watched), check_interval())
-                queued = await asyncio.wait_for(self.queued(), check_interval())
+                current = await asyncio.wait_for(current_group_seqs(self.layer, watched), read_timeout())
+                queued = await asyncio.wait_for(self.queued(), read_timeout())
             except Exception as exc:
                 logger.info("Could not read group sequence numbers: %s", exc)
         for consumer in consumers:

@@ -222,6 +222,25 @@ class Outage:
         self.down = False
 
 
+async def test_a_slow_answer_from_the_layer_is_not_an_outage(monkeypatch):
+    """A busy Redis may take a few hundred milliseconds to answer the watch: the page is not told
+    that live updates paused, however often the watch looks (here every 0.1 s)."""
+    import consumers.watch as watch_module
+
+    read_epoch = watch_module.layer_epoch
+
+    async def slow_epoch(layer):
+        await asyncio.sleep(0.4)
+        return await read_epoch(layer)
+
+    monkeypatch.setattr(watch_module, "layer_epoch", slow_epoch)
+    _branch, sales, _ = await make_people()
+    client = await open_live(sales)
+    await client.subscribe("orders.board")
+    assert await client.nothing(1.5)
+    await client.close()
+
+
 async def test_while_the_layer_is_down_the_page_is_told_and_changes_still_save(monkeypatch, caplog):
     branch, sales, dispatcher = await make_people()
     client = await open_live(dispatcher)

@@ -110,8 +110,11 @@ class AsgiLiveServer:
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
         from twisted.internet import reactor
 
+        from config import twisted_writes
         from config.asgi import application
 
+        # As under the daphne command (config.asgi may have been imported before Twisted was).
+        twisted_writes.install()
         if reactor.running or getattr(reactor, "_started", False):
             raise RuntimeError("Twisted's reactor already ran in this process; it cannot be started twice")
         self.reactor = reactor

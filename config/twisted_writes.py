@@ -9,8 +9,10 @@ the application's.
 
 With :func:`install`, a write on a TCP connection whose buffer is empty is tried on the socket
 straight away, as asyncio's own transports do. Whatever the kernel does not take (a slow
-reader, a full socket buffer), and any write while older data is still buffered, goes through
-Twisted's path unchanged, so bytes keep their order and back-pressure works as before. Errors
+reader, a full socket buffer), any write while older data is still buffered, and every write on
+a connection that switched to TLS with ``startTLS`` go through Twisted's path unchanged, so bytes
+keep their order, back-pressure works as before, and nothing bypasses encryption. (Daphne's
+``ssl:`` endpoints wrap the protocol instead: what reaches the connection is already encrypted.) Errors
 are left to that path as well: a write the socket refuses is buffered, and Twisted's next
 attempt reports the lost connection the way it always does.
 """
@@ -38,6 +40,7 @@ def install() -> bool:
         if (
             data
             and type(data) is bytes
+            and not self.TLS  # after startTLS, bytes go through the TLS layer, never straight out
             and self.connected
             and not self._writeDisconnected
             and not self._tempDataLen

@@ -93,6 +93,26 @@ def test_a_write_after_the_other_side_closed_is_left_to_twisted_to_report(connec
     assert conn.doWrite() is not None  # Twisted's path sees the lost connection, as before
 
 
+def test_a_connection_switched_to_tls_never_writes_past_its_tls_layer(connection):
+    conn, theirs, reactor = connection
+
+    class TLSLayer(protocol.Protocol):
+        def __init__(self) -> None:
+            self.plain: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.plain.append(data)
+
+    conn.protocol = TLSLayer()
+    conn.TLS = True  # what startTLS leaves behind
+    conn.write(b"secret")
+    assert conn.protocol.plain == [b"secret"]
+    theirs.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        theirs.recv(100)
+    assert reactor.registrations == 0
+
+
 def test_installing_twice_patches_once():
     assert twisted_writes.install()
     patched = tcp.Connection.write

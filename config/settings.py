@@ -8,6 +8,7 @@ PostgreSQL and Redis.
 from __future__ import annotations
 
 import re
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,15 +33,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # --- Core -----------------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Commands that only read and write source files never serve a request nor use the key, and must
+# work in a bare checkout (a CI step, a pre-commit hook). Refused settings would not even say so
+# there: Django's command runner swallows the error and fails later with AppRegistryNotReady.
+_SOURCE_ONLY_COMMANDS = frozenset({"makemigrations", "makemessages", "compilemessages"})
+_SOURCE_ONLY = len(sys.argv) > 1 and sys.argv[1] in _SOURCE_ONLY_COMMANDS
 _INSECURE_KEY = "django-insecure-crm-embedded-default-key-change-me-for-production-use"
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _INSECURE_KEY)
-if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
+if not DEBUG and not _SOURCE_ONLY and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set to a random value of at least 32 characters when DJANGO_DEBUG is off."
     )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
+if not DEBUG and not _SOURCE_ONLY and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the host names the site is served on.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 

@@ -86,6 +86,39 @@ def test_production_without_allowed_hosts_refuses_to_start():
     assert "DJANGO_ALLOWED_HOSTS" in message
 
 
+def _manage(*args: str) -> subprocess.CompletedProcess:
+    """``manage.py`` with none of the project's variables set, as in a bare checkout."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _OWNED and not key.startswith(("DJANGO_", "CRM_", "AXES_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_bare_checkout_can_check_its_migrations():
+    """No key, no hosts, no debug: a command that only reads the code still runs (it used to fail
+    with AppRegistryNotReady, the settings error swallowed by Django's command runner)."""
+    result = _manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_a_bare_checkout_still_refuses_to_serve_or_touch_the_database():
+    for command in (("check", "--deploy"), ("migrate", "--plan")):
+        result = _manage(*command)
+        assert result.returncode != 0
+        assert "DJANGO_SECRET_KEY" in result.stderr
+
+
 def test_production_with_key_and_hosts_starts():
     values = _settings(DJANGO_SECRET_KEY=_GOOD_KEY, DJANGO_ALLOWED_HOSTS="crm.example.com")
     assert values["debug"] is False

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm_core.accounts.models import User
 from crm_core.common.exceptions import StaleVersionError
-from crm_core.common.live_lists import list_refetch
+from crm_core.common.live_lists import REFETCH_CREATED, list_refetch
 from crm_core.common.pagination import CappedCountPaginator, keyset_paginate
 from crm_core.customers import forms, selectors, services
 from crm_core.customers.models import Customer, CustomerCategory, CustomerKind, CustomerStatus
@@ -90,18 +90,19 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         backwards=request.GET.get("dir") == "prev",
     )
     is_filtered = any(value not in (None, "") for value in filters.values())
+    live_refetch = list_refetch(
+        filtered=is_filtered,
+        fixed_order=sort in ("newest", "oldest", "code"),
+        takes_new_rows=sort == selectors.DEFAULT_SORT and not page.has_previous,
+    )
     context = {
         "form": form,
         "page_obj": page,
         "is_filtered": is_filtered,
         "live_since": live_since,
         # Only the unfiltered first page of the newest customers takes a new customer on top.
-        "live_inserts": not is_filtered and cursor is None and sort == selectors.DEFAULT_SORT,
-        "live_refetch": list_refetch(
-            filtered=is_filtered,
-            fixed_order=sort in ("newest", "oldest", "code"),
-            takes_new_rows=sort == "newest" and not page.has_previous,
-        ),
+        "live_inserts": live_refetch == REFETCH_CREATED,
+        "live_refetch": live_refetch,
         "show_branch": user.sees_all_branches,
         "can_add": user.has_perm(ADD),
         "can_manage_categories": _may_manage_categories(user),

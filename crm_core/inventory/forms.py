@@ -138,6 +138,12 @@ class StockFilterForm(BootstrapMixin, forms.Form):
             "sort": data.get("sort") or "product",
         }
 
+    @property
+    def is_filtered(self) -> bool:
+        """Whether the list shows fewer levels than the user may see (the sort is no filter)."""
+        filters = self.filters()
+        return any(filters[name] for name in ("warehouse", "category_ids", "low_only", "search"))
+
 
 class ProductFilterForm(BootstrapMixin, forms.Form):
     q = forms.CharField(

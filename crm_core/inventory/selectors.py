@@ -200,9 +200,9 @@ def product_list(
     return qs.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["name"]))
 
 
-def products() -> QuerySet[Product]:
+def products(user: User) -> QuerySet[Product]:
     """Products with their category, for a detail or edit page (get_object_or_404 on it)."""
-    return Product.objects.select_related("category")
+    return Product.objects.visible_to(user).select_related("category")
 
 
 def categories() -> QuerySet[Category]:

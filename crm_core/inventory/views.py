@@ -56,8 +56,7 @@ def stock(request: HttpRequest) -> HttpResponse:
     since = last_event_id()
     tree = selectors.category_tree()
     form = forms.StockFilterForm(request.GET or None, user=request.user, tree=tree)
-    filters = form.filters()
-    levels = selectors.stock_levels(request.user, **filters)
+    levels = selectors.stock_levels(request.user, **form.filters())
     page = CappedCountPaginator(levels, PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
@@ -67,7 +66,7 @@ def stock(request: HttpRequest) -> HttpResponse:
         # Product names and SKUs never change with stock, but a level new to a warehouse may go
         # on any page of the name order.
         "live_refetch": list_refetch(
-            filtered=any(filters[name] for name in ("warehouse", "category_ids", "low_only", "search")),
+            filtered=form.is_filtered,
             fixed_order=True,
             takes_new_rows=True,
         ),
@@ -127,8 +126,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
 @permission_required("inventory.view_product", raise_exception=True)
 @require_GET
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = get_object_or_404(selectors.products(), pk=pk)
     user = request.user
+    product = get_object_or_404(selectors.products(user), pk=pk)
     context = {
         "live_since": last_event_id(),
         "product": product,
@@ -166,7 +165,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
 @permission_required("inventory.change_product", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    product = get_object_or_404(selectors.products(), pk=pk)
+    product = get_object_or_404(selectors.products(request.user), pk=pk)
     tree = selectors.category_tree()
     form = forms.ProductForm(request.POST if request.method == "POST" else None, tree=tree, product=product)
     conflict: list[selectors.RecordChange] | None = None
@@ -178,7 +177,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except StaleVersionError as exc:
             # Keep what the user typed, show what the other person changed, and carry the
             # current version: saving again is now a deliberate choice made with their change in view.
-            current = get_object_or_404(selectors.products(), pk=pk)
+            current = get_object_or_404(selectors.products(request.user), pk=pk)
             conflict = selectors.product_changes_since(current, exc.expected)
             data = request.POST.copy()
             data["version"] = str(current.version)

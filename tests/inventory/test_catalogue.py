@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from crm_core.accounts.models import ActivityLog, Branch, Role
@@ -306,3 +307,14 @@ def test_products_are_company_wide(world, keeper):
     outsider_keeper = world.user(Role.STOREKEEPER, branch=world.branch_b)
     product_update(actor=outsider_keeper, product=product, expected_version=1, price=Decimal("2"))
     assert Product.objects.get(pk=product.pk).price == Decimal("2.00")
+
+
+def test_products_are_visible_to_every_active_account_of_every_branch(world):
+    """Products are company-wide: both branches see the same catalogue; a deactivated account,
+    and nobody signed in, see none of it."""
+    products = {ProductFactory().pk, ProductFactory().pk}
+    for user in (world.user(Role.SALES), world.user(Role.STOREKEEPER, branch=world.branch_b)):
+        assert set(Product.objects.visible_to(user).values_list("pk", flat=True)) == products
+    gone = world.user(Role.MANAGER, is_active=False)
+    assert not Product.objects.visible_to(gone).exists()
+    assert not Product.objects.visible_to(AnonymousUser()).exists()

@@ -12,8 +12,8 @@ straight away, as asyncio's own transports do. Whatever the kernel does not take
 reader, a full socket buffer), any write while older data is still buffered, and every write on
 a connection that switched to TLS with ``startTLS`` go through Twisted's path unchanged, so bytes
 keep their order, back-pressure works as before, and nothing bypasses encryption. (Daphne's
-``ssl:`` endpoints wrap the protocol instead: what reaches the connection is already encrypted.) Errors
-are left to that path as well: a write the socket refuses is buffered, and Twisted's next
+``ssl:`` endpoints wrap the protocol instead: what reaches the connection is already encrypted.)
+Errors are left to that path as well: a write the socket refuses is buffered, and Twisted's next
 attempt reports the lost connection the way it always does.
 """
 

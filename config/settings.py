@@ -182,7 +182,8 @@ if REDIS_URL:
             # RedisCache that logs and answers "miss" while Redis is down, instead of a 500.
             "BACKEND": "crm_core.common.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": CRM_REDIS_PREFIX,
+            # Apart from the channel layer's keys ("<prefix>:group:…"), so clear() spares them.
+            "KEY_PREFIX": f"{CRM_REDIS_PREFIX}:cache",
             "TIMEOUT": 300,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

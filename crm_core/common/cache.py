@@ -11,11 +11,17 @@ by the connection and socket timeouts in settings (``OPTIONS``), so a dead Redis
 request at most about a second per cache call, never a hang.
 
 Errors that are not about reaching Redis (a bad value, a programming error) still raise.
+
+``clear()`` deletes this cache's own entries (those under its ``KEY_PREFIX``), not the whole Redis
+database as Django's RedisCache does with ``FLUSHDB``: the channel layer keeps its groups, queued
+messages and sequence numbers in the same database, and emptying it would drop every live page's
+messages in flight.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from typing import Any
@@ -29,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 _LOG_EVERY = 10.0
+_GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
+_DELETE_BATCH = 1000
 
 
 class DegradingRedisCache(RedisCache):
@@ -112,8 +120,20 @@ class DegradingRedisCache(RedisCache):
             self._unreachable("delete_many", exc)
 
     def clear(self) -> bool:
+        if not self.key_prefix:
+            return super().clear()  # nothing tells this cache's keys apart: Django's FLUSHDB
+        pattern = _GLOB_SPECIAL.sub(r"\\\1", self.key_prefix) + ":*"
         try:
-            return super().clear()
+            client = self._cache.get_client(write=True)
+            batch: list[bytes] = []
+            for key in client.scan_iter(match=pattern, count=_DELETE_BATCH):
+                batch.append(key)
+                if len(batch) == _DELETE_BATCH:
+                    client.delete(*batch)
+                    batch.clear()
+            if batch:
+                client.delete(*batch)
+            return True
         except UNREACHABLE as exc:
             self._unreachable("clear", exc)
             return False

@@ -64,6 +64,7 @@ def test_every_cache_call_answers_as_a_miss_within_the_timeout(request, where):
         (lambda: dead.get_many(["a", "b"]), {}),
         (lambda: dead.set_many({"a": 1}), ["a"]),
         (lambda: dead.delete_many(["a"]), None),
+        (lambda: dead.clear(), False),
         (lambda: dead.get_or_set("k", 5), 5),  # get, add, get: three round trips
     ]
     for call, expected in calls:

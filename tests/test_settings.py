@@ -7,12 +7,11 @@ at import and the test process already runs on ``config.settings_test``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
-from django.conf import settings
+
+from tests.fresh_process import environment, run_python
 
 _PROBE = """
 import json
@@ -40,22 +39,7 @@ _GOOD_KEY = "k" * 50
 
 
 def _run(**env_changes: str) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _OWNED and not key.startswith(("DJANGO_", "CRM_", "AXES_"))
-    }
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    env.update(env_changes)
-    return subprocess.run(
-        [sys.executable, "-c", _PROBE],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("-c", _PROBE, env=environment(DJANGO_SETTINGS_MODULE="config.settings", **env_changes))
 
 
 def _settings(**env_changes: str) -> dict:
@@ -88,20 +72,7 @@ def test_production_without_allowed_hosts_refuses_to_start():
 
 def _manage(*args: str) -> subprocess.CompletedProcess:
     """``manage.py`` with none of the project's variables set, as in a bare checkout."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _OWNED and not key.startswith(("DJANGO_", "CRM_", "AXES_"))
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("manage.py", *args, env=environment())
 
 
 def test_a_bare_checkout_can_check_its_migrations():

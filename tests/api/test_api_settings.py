@@ -4,13 +4,12 @@ warnings (what `manage.py spectacular --validate --fail-on-warn` checks)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
+
+from tests.fresh_process import environment, run_python
 
 _PROBE = """
 import json
@@ -26,17 +25,8 @@ print(json.dumps({
 
 
 def _run(**env_changes: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CRM_", "DATABASE_URL", "REDIS_URL"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "1", **env_changes})
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + _PROBE],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = environment(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="1", **env_changes)
+    return run_python("-c", "import django; django.setup()\n" + _PROBE, env=env)
 
 
 def test_defaults_and_overrides():

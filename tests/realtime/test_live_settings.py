@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
-from django.conf import settings
+from tests.fresh_process import environment, run_python
 
 _PROBE = """
 import json
@@ -24,17 +22,8 @@ print(json.dumps({
 
 
 def _run(**env_changes: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("CRM_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "1", **env_changes})
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + _PROBE],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = environment(keep_django=True, DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="1", **env_changes)
+    return run_python("-c", "import django; django.setup()\n" + _PROBE, env=env)
 
 
 def test_redis_deployment_gets_prefix_capacity_expiry_and_bounded_cache_calls():
@@ -53,7 +42,7 @@ def test_redis_deployment_gets_prefix_capacity_expiry_and_bounded_cache_calls():
         20,
         3600,
     )
-    assert values["cache_prefix"] == "crm-eu"
+    assert values["cache_prefix"] == "crm-eu:cache"  # apart from the layer's keys, which clear() spares
     assert values["cache_options"]["socket_timeout"] <= 2  # a dead Redis costs a request seconds, not minutes
 
 
